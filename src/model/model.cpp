@@ -1,0 +1,103 @@
+#include "model/model.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+
+#include "core/rng.hpp"
+
+namespace hc {
+
+template <class S>
+Model<S>::Model(const ModelConfig& cfg) : cfg_(cfg), table_(cfg), params_(table_.total(), S(0)) {}
+
+template <class S>
+void Model<S>::init(uint64_t seed) {
+  Rng rng(seed, 0x1A17);
+  const double std = cfg_.effective_init_std();
+  for (const auto& e : table_.entries()) {
+    const bool is_bias = e.kind == ParamKind::b_Q || e.kind == ParamKind::b_K || e.kind == ParamKind::b_V ||
+                         e.kind == ParamKind::b_O || e.kind == ParamKind::b_U;
+    for (size_t i = 0; i < e.size; ++i) params_[e.offset + i] = is_bias ? S(0) : S(rng.normal() * std);
+  }
+}
+
+template <class S>
+double Model<S>::loss_and_grad(const Batch& batch, std::vector<S>& grad, int threads) {
+  const int n_chunks = (batch.B + kChunk - 1) / kChunk;
+  threads = std::max(1, std::min(threads, n_chunks));
+  build_embed_tables(cfg_, table_, params_.data(), tables_);
+  if (int(acts_.size()) < threads) acts_.resize(threads);
+  if (int(chunk_grad_.size()) < n_chunks) {
+    chunk_grad_.resize(n_chunks);
+    chunk_tg_.resize(n_chunks);
+  }
+  chunk_loss_.assign(n_chunks, 0.0);
+  int n_rows = 0;
+  for (int t : batch.targets) n_rows += t >= 0;
+  const S scale = S(1) / S(std::max(1, n_rows));
+
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (int c = 0; c < n_chunks; ++c) {
+    Activations<S>& a = acts_[omp_get_thread_num()];
+    const int b0 = c * kChunk, nb = std::min(kChunk, batch.B - b0);
+    chunk_grad_[c].assign(table_.total(), S(0));
+    chunk_tg_[c].resize(cfg_);
+    chunk_tg_[c].zero();
+    forward(cfg_, table_, params_.data(), &tables_, batch.tokens.data() + size_t(b0) * batch.T, nb,
+            batch.rows.data() + size_t(b0) * batch.P, batch.P, Mode::Fast, static_cast<const Hooks<S>*>(nullptr), a);
+    chunk_loss_[c] = cross_entropy(a, cfg_.d_vocab, batch.targets.data() + size_t(b0) * batch.P, scale);
+    backward(cfg_, table_, params_.data(), a, chunk_grad_[c].data(), &chunk_tg_[c]);
+  }
+
+  // Reduce in chunk order (fixed, whatever the thread count).
+  grad.assign(table_.total(), S(0));
+  double loss = 0;
+  for (int c = 0; c < n_chunks; ++c) {
+    const S* g = chunk_grad_[c].data();
+    for (size_t i = 0; i < grad.size(); ++i) grad[i] += g[i];
+    loss += chunk_loss_[c];
+    if (c > 0) chunk_tg_[0].add(chunk_tg_[c]);
+  }
+  finish_table_grads(cfg_, table_, params_.data(), chunk_tg_[0], grad.data());
+  return loss / std::max(1, n_rows);
+}
+
+template <class S>
+double Model<S>::logits(const Batch& batch, std::vector<S>& out, int threads) {
+  const int n_chunks = (batch.B + kChunk - 1) / kChunk;
+  threads = std::max(1, std::min(threads, n_chunks));
+  build_embed_tables(cfg_, table_, params_.data(), tables_);
+  if (int(acts_.size()) < threads) acts_.resize(threads);
+  const int V = cfg_.d_vocab;
+  out.resize(size_t(batch.B) * batch.P * V);
+  chunk_loss_.assign(n_chunks, 0.0);
+  int n_rows = 0;
+  for (int t : batch.targets) n_rows += t >= 0;
+  const bool with_loss = !batch.targets.empty();
+
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (int c = 0; c < n_chunks; ++c) {
+    Activations<S>& a = acts_[omp_get_thread_num()];
+    const int b0 = c * kChunk, nb = std::min(kChunk, batch.B - b0);
+    forward(cfg_, table_, params_.data(), &tables_, batch.tokens.data() + size_t(b0) * batch.T, nb,
+            batch.rows.data() + size_t(b0) * batch.P, batch.P, Mode::Fast, static_cast<const Hooks<S>*>(nullptr), a);
+    std::copy(a.logits.begin(), a.logits.end(), out.begin() + size_t(b0) * batch.P * V);
+    if (with_loss) chunk_loss_[c] = cross_entropy(a, V, batch.targets.data() + size_t(b0) * batch.P, S(1));
+  }
+  double loss = 0;
+  for (double l : chunk_loss_) loss += l;
+  return with_loss ? loss / std::max(1, n_rows) : 0.0;
+}
+
+template <class S>
+void Model<S>::run_full(const int32_t* tokens, int B, const int32_t* rows, int Q, const Hooks<S>* hooks,
+                        Activations<S>& acts) const {
+  forward(cfg_, table_, params_.data(), static_cast<const EmbedTables<S>*>(nullptr), tokens, B, rows, Q,
+          Mode::Full, hooks, acts);
+}
+
+template class Model<float>;
+template class Model<double>;
+
+}  // namespace hc

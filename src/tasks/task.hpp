@@ -1,0 +1,94 @@
+#pragma once
+// A task turns a seed into examples, and examples into model inputs, targets
+// and loss positions. Two tasks exist (TASKS.md): Count01 and Max-of-List.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/rng.hpp"
+
+namespace hc {
+
+enum class Split { Train, Test };
+
+// Every task-level option, with the defaults of TASKS.md. Fields that do not
+// apply to the chosen task are ignored (and not written to JSON).
+struct TaskConfig {
+  std::string name = "max-of-list";  // "max-of-list" or "count01"
+  // Max-of-List
+  int list_len = 5;        // k
+  int num_range = 10;      // R: numbers are 0..R-1
+  double stratified = 0.5; // share of training lists drawn stratified by their maximum
+  // Count01
+  int min_len = 1;
+  int max_len = 20;
+  double noise = 1.0 / 3.0;  // probability of the noise symbol `2`
+  bool ties_as_4 = false;    // default: ties are excluded (resampled)
+  // Both: a list/string is in the test split iff hash(content) % test_mod == 0.
+  int test_mod = 10;
+
+  void validate() const;  // throws hc::Error naming the field and the fix
+};
+
+nlohmann::json to_json(const TaskConfig& c);
+TaskConfig task_config_from_json(const nlohmann::json& j, const std::string& source);
+
+// One example: the full sequence (model input plus the final target), padded
+// to n_ctx + 1 tokens, and where the loss is taken.
+struct Example {
+  std::vector<int32_t> seq;          // [T+1] full sequence incl. answer, EOS, padding
+  std::vector<int32_t> loss_pos;     // [P] positions in the model input; target = seq[p + 1]
+  int answer = -1;                   // the answer token (max, or 4/5), for analyses
+  int query_pos = -1;                // where the answer is predicted (ANS or `=`)
+};
+
+class Task {
+ public:
+  virtual ~Task() = default;
+  virtual std::string name() const = 0;
+  virtual const TaskConfig& config() const = 0;
+  virtual int vocab_size() const = 0;  // V
+  virtual int n_ctx() const = 0;       // T (model input length)
+  int n_loss_positions() const { return 2; }  // P: answer and EOS
+  virtual const std::vector<std::string>& vocab() const = 0;  // token names by id
+  // Token id for a name, or -1.
+  int token_id(std::string_view name) const;
+
+  // Draws one example of the given split (rejection by content hash keeps the
+  // splits disjoint). Deterministic in the RNG state.
+  virtual Example sample(Rng& rng, Split split) const = 0;
+  // Which split an example's content belongs to.
+  virtual Split split_of(const Example& ex) const = 0;
+
+  // The text form (TASKS.md): token names, single spaces, padding omitted.
+  virtual std::string format(const Example& ex) const = 0;
+  // Parses one line; throws hc::Error("line N: <reason>") on anything wrong:
+  // unknown token, wrong shape, wrong answer.
+  virtual Example parse(std::string_view line, int line_no) const = 0;
+
+  // The checks that pin an example's prediction: the answer token at
+  // query_pos, and EOS at query_pos + 1.
+  int eos_token() const;
+};
+
+std::unique_ptr<Task> make_task(const TaskConfig& cfg);
+
+// A fixed data set (e.g. the held-out evaluation set).
+struct Dataset {
+  std::vector<Example> examples;
+  std::string source;  // e.g. "generated test split (seed 1, n 5000)" or a file path
+};
+
+// `n` examples of `split`, drawn from RNG stream (seed, stream).
+Dataset generate(const Task& task, Split split, int n, uint64_t seed, uint64_t stream);
+// Reads the text form; every malformed line is an error with its line number.
+// An empty file is an error too.
+Dataset load_text(const Task& task, const std::string& path);
+// Writes the text form atomically.
+void save_text(const Task& task, const Dataset& ds, const std::string& path);
+
+}  // namespace hc
