@@ -147,6 +147,19 @@ void attention_backward(const Dims& d, int B, int Q, const S* q, const S* k, con
       }
 }
 
+// dst = a + b (b may be null); dst += src. Restrict-qualified so they vectorise.
+template <class S>
+inline void set_sum(S* __restrict dst, const S* __restrict a, const S* __restrict b, int n) {
+  if (b)
+    for (int i = 0; i < n; ++i) dst[i] = a[i] + b[i];
+  else
+    for (int i = 0; i < n; ++i) dst[i] = a[i];
+}
+template <class S>
+inline void accumulate(S* __restrict dst, const S* __restrict src, int n) {
+  for (int i = 0; i < n; ++i) dst[i] += src[i];
+}
+
 template <class S>
 void add_bias_rows(S* x, size_t n_rows, int width, const S* bias) {
   for (size_t r = 0; r < n_rows; ++r)
@@ -266,20 +279,16 @@ void forward(const ModelConfig& c, const ParamTable& pt, const S* params, const 
       for (size_t n = 0; n < NQ; ++n) {
         const int b = int(n / la.Q), row = lrows[n];
         const int tok = a.tokens[size_t(b) * d.T + row];
-        S* xq = la.xq.data() + n * d.D;
-        for (int i = 0; i < d.D; ++i) xq[i] = WE[size_t(tok) * d.D + i] + (WP ? WP[size_t(row) * d.D + i] : S(0));
-        S* q = la.q.data() + n * d.HE;
-        for (int i = 0; i < d.HE; ++i)
-          q[i] = tables->qe[size_t(tok) * d.HE + i] + (WP ? tables->qp[size_t(row) * d.HE + i] : S(0));
+        set_sum(la.xq.data() + n * d.D, WE + size_t(tok) * d.D, WP ? WP + size_t(row) * d.D : nullptr, d.D);
+        set_sum(la.q.data() + n * d.HE, tables->qe.data() + size_t(tok) * d.HE,
+                WP ? tables->qp.data() + size_t(row) * d.HE : nullptr, d.HE);
       }
       for (size_t n = 0; n < NT; ++n) {
         const int t = int(n % d.T), tok = a.tokens[n];
-        S* k = la.k.data() + n * d.HE;
-        S* v = la.v.data() + n * d.HE;
-        for (int i = 0; i < d.HE; ++i) {
-          k[i] = tables->ke[size_t(tok) * d.HE + i] + (WP ? tables->kp[size_t(t) * d.HE + i] : S(0));
-          v[i] = tables->ve[size_t(tok) * d.HE + i] + (WP ? tables->vp[size_t(t) * d.HE + i] : S(0));
-        }
+        set_sum(la.k.data() + n * d.HE, tables->ke.data() + size_t(tok) * d.HE,
+                WP ? tables->kp.data() + size_t(t) * d.HE : nullptr, d.HE);
+        set_sum(la.v.data() + n * d.HE, tables->ve.data() + size_t(tok) * d.HE,
+                WP ? tables->vp.data() + size_t(t) * d.HE : nullptr, d.HE);
       }
     } else {
       fit(la.x, NT * d.D);
@@ -447,27 +456,22 @@ void backward(const ModelConfig& c, const ParamTable& pt, const S* params, Activ
         const int b = int(n / la.Q), row = lrows[n];
         const int tok = a.tokens[size_t(b) * d.T + row];
         const S* dq = a.dq.data() + n * d.HE;
-        for (int i = 0; i < d.HE; ++i) tg->qe[size_t(tok) * d.HE + i] += dq[i];
-        if (gWP)
-          for (int i = 0; i < d.HE; ++i) tg->qp[size_t(row) * d.HE + i] += dq[i];
         const S* dx = a.dXq.data() + n * d.D;
-        for (int i = 0; i < d.D; ++i) gWE[size_t(tok) * d.D + i] += dx[i];
-        if (gWP)
-          for (int i = 0; i < d.D; ++i) gWP[size_t(row) * d.D + i] += dx[i];
+        accumulate(tg->qe.data() + size_t(tok) * d.HE, dq, d.HE);
+        accumulate(gWE + size_t(tok) * d.D, dx, d.D);
+        if (gWP) {
+          accumulate(tg->qp.data() + size_t(row) * d.HE, dq, d.HE);
+          accumulate(gWP + size_t(row) * d.D, dx, d.D);
+        }
       }
       for (size_t n = 0; n < NT; ++n) {
         const int t = int(n % d.T), tok = a.tokens[n];
-        const S* dk = a.dk.data() + n * d.HE;
-        const S* dv = a.dv.data() + n * d.HE;
-        for (int i = 0; i < d.HE; ++i) {
-          tg->ke[size_t(tok) * d.HE + i] += dk[i];
-          tg->ve[size_t(tok) * d.HE + i] += dv[i];
+        accumulate(tg->ke.data() + size_t(tok) * d.HE, a.dk.data() + n * d.HE, d.HE);
+        accumulate(tg->ve.data() + size_t(tok) * d.HE, a.dv.data() + n * d.HE, d.HE);
+        if (gWP) {
+          accumulate(tg->kp.data() + size_t(t) * d.HE, a.dk.data() + n * d.HE, d.HE);
+          accumulate(tg->vp.data() + size_t(t) * d.HE, a.dv.data() + n * d.HE, d.HE);
         }
-        if (gWP)
-          for (int i = 0; i < d.HE; ++i) {
-            tg->kp[size_t(t) * d.HE + i] += dk[i];
-            tg->vp[size_t(t) * d.HE + i] += dv[i];
-          }
       }
       continue;
     }
@@ -507,10 +511,8 @@ void backward(const ModelConfig& c, const ParamTable& pt, const S* params, Activ
     } else {
       for (size_t n = 0; n < NT; ++n) {
         const int t = int(n % d.T), tok = a.tokens[n];
-        const S* dx = a.dX.data() + n * d.D;
-        for (int i = 0; i < d.D; ++i) gWE[size_t(tok) * d.D + i] += dx[i];
-        if (gWP)
-          for (int i = 0; i < d.D; ++i) gWP[size_t(t) * d.D + i] += dx[i];
+        accumulate(gWE + size_t(tok) * d.D, a.dX.data() + n * d.D, d.D);
+        if (gWP) accumulate(gWP + size_t(t) * d.D, a.dX.data() + n * d.D, d.D);
       }
     }
   }

@@ -1,0 +1,56 @@
+// headcount eval: accuracy of a model on a held-out or given evaluation set.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "cli/common.hpp"
+#include "train/evaluate.hpp"
+
+namespace hc::cli {
+
+namespace {
+
+struct EvalFlags {
+  LoadFlags load;
+  std::string eval_set;
+  int n = 5000;
+  uint64_t seed = 1;
+  int threads = 0;
+  bool json = false;
+};
+
+void run(const EvalFlags& f) {
+  LoadedModel m = load_model(f.load);
+  Dataset ds = eval_dataset(*m.task, f.eval_set, f.n, f.seed);
+  EvalResult r = evaluate(*m.model, *m.task, ds, f.threads > 0 ? f.threads : default_threads());
+  if (f.json) {
+    nlohmann::json j = {{"accuracy", r.accuracy}, {"eos_accuracy", r.eos_accuracy}, {"seq_accuracy", r.seq_accuracy},
+                        {"loss", r.loss},         {"n", r.n},                       {"correct", int(r.accuracy * r.n + 0.5)},
+                        {"task", m.task->name()}, {"model", m.source},              {"eval_set", ds.source}};
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  for (const auto& note : m.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
+  std::printf("model:        %s (%s)\n", m.source.c_str(), m.task->name().c_str());
+  std::printf("eval set:     %s\n", ds.source.c_str());
+  std::printf("accuracy:     %.4f (%d / %d)\n", r.accuracy, int(r.accuracy * r.n + 0.5), r.n);
+  std::printf("EOS accuracy: %.4f\n", r.eos_accuracy);
+  std::printf("sequence:     %.4f\n", r.seq_accuracy);
+  std::printf("loss:         %.4f\n", r.loss);
+}
+
+}  // namespace
+
+void register_eval(CLI::App& app) {
+  auto f = std::make_shared<EvalFlags>();
+  CLI::App* sub = app.add_subcommand("eval", "Accuracy of a model on a held-out or given evaluation set");
+  f->load.add_to(*sub);
+  sub->add_option("--eval-set", f->eval_set, "Evaluation set in the text form (default: generated held-out set)");
+  sub->add_option("--n", f->n, "Size of the generated held-out set (default 5000)");
+  sub->add_option("--seed", f->seed, "Seed of the generated held-out set (default 1)");
+  sub->add_option("--threads", f->threads, "Threads (default: all cores)");
+  sub->add_flag("--json", f->json, "Print {\"accuracy\", \"n\", ...} as JSON");
+  sub->callback([f] { run(*f); });
+}
+
+}  // namespace hc::cli

@@ -1,0 +1,138 @@
+// headcount train: train one model and write its run directory.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "cli/common.hpp"
+#include "core/error.hpp"
+
+namespace hc::cli {
+
+namespace {
+
+struct TrainFlags {
+  TaskFlags task;
+  std::optional<int> layers, d_model, heads, d_head;
+  std::string pos;  // none | learned
+  std::optional<bool> biases;
+  std::optional<int64_t> steps, warmup, eval_every;
+  std::optional<int> batch, eval_size;
+  std::optional<double> lr, weight_decay, target_accuracy, init_std;
+  std::string schedule;
+  uint64_t seed = 1;
+  int threads = 0;
+  std::string out;
+  bool quiet = false, json = false;
+};
+
+TrainConfig build_config(const TrainFlags& f) {
+  const std::string name = f.task.task.empty() ? "max-of-list" : f.task.task;
+  TaskConfig probe;
+  probe.name = name;
+  probe.validate();
+  TrainConfig c = default_train_config(name);
+  c.task = f.task.apply(c.task);
+  auto task = make_task(c.task);
+  c.model.d_vocab = task->vocab_size();
+  c.model.n_ctx = task->n_ctx();
+  if (f.layers) c.model.n_layers = *f.layers;
+  if (f.d_model) c.model.d_model = *f.d_model;
+  if (f.heads) c.model.n_heads = *f.heads;
+  if (f.d_head) {
+    c.model.d_head = *f.d_head;
+  } else if (f.d_model || f.heads) {
+    // d_head follows D / H unless given: the usual convention.
+    if (c.model.n_heads < 1 || c.model.d_model % c.model.n_heads != 0) {
+      throw Error("--d-model " + std::to_string(c.model.d_model) + " is not divisible by --heads " +
+                  std::to_string(c.model.n_heads) + ", so d_head = D / H is undefined: pass --d-head explicitly " +
+                  "or pick D divisible by H");
+    }
+    c.model.d_head = c.model.d_model / c.model.n_heads;
+  }
+  if (!f.pos.empty()) {
+    if (f.pos != "none" && f.pos != "learned")
+      throw Error("--pos must be none or learned (got '" + f.pos + "')");
+    c.model.pos_embed = f.pos == "learned";
+  }
+  if (f.biases) c.model.biases = *f.biases;
+  if (f.init_std) c.model.init_std = *f.init_std;
+  if (f.steps) c.steps = *f.steps;
+  if (f.batch) c.batch = *f.batch;
+  if (f.lr) c.opt.lr = *f.lr;
+  if (f.weight_decay) c.opt.weight_decay = *f.weight_decay;
+  if (!f.schedule.empty()) c.schedule = parse_schedule(f.schedule);
+  if (f.warmup) c.warmup = *f.warmup;
+  if (f.eval_every) c.eval_every = *f.eval_every;
+  if (f.eval_size) c.eval_size = *f.eval_size;
+  if (f.target_accuracy) c.target_accuracy = *f.target_accuracy;
+  c.seed = f.seed;
+  c.validate();
+  return c;
+}
+
+void run(const TrainFlags& f) {
+  TrainConfig cfg = build_config(f);
+  TrainOptions opt;
+  opt.threads = f.threads > 0 ? f.threads : default_threads();
+  opt.progress = !f.quiet;
+  opt.out_dir = f.out.empty() ? "runs/" + cfg.task.name + "-s" + std::to_string(cfg.seed) : f.out;
+  Model<float> model(cfg.model);
+  model.init(cfg.seed);
+  if (!f.quiet) {
+    std::fprintf(stderr, "training %s: L%d D%d H%d E%d V%d T%d, pos %s, biases %s, %zu parameters, %lld steps of %d, %d threads -> %s\n",
+                 cfg.task.name.c_str(), cfg.model.n_layers, cfg.model.d_model, cfg.model.n_heads, cfg.model.d_head,
+                 cfg.model.d_vocab, cfg.model.n_ctx, cfg.model.pos_embed ? "learned" : "none",
+                 cfg.model.biases ? "on" : "off", model.params().size(), (long long)cfg.steps, cfg.batch, opt.threads,
+                 opt.out_dir.c_str());
+  }
+  TrainResult r = train(cfg, opt, model);
+  nlohmann::json j = {{"out", opt.out_dir},
+                      {"parameters", model.params().size()},
+                      {"steps", r.steps_done},
+                      {"seconds", r.seconds},
+                      {"steps_per_second", r.steps_per_second},
+                      {"accuracy", r.final_eval.accuracy},
+                      {"eos_accuracy", r.final_eval.eos_accuracy},
+                      {"n", r.final_eval.n},
+                      {"reached_target", r.reached_target}};
+  if (f.json) {
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::printf("parameters: %zu\nsteps: %lld in %.1f s (%.0f steps/s)\nheld-out accuracy: %.2f%% (EOS %.2f%%) on %d examples\nrun directory: %s\n",
+                model.params().size(), (long long)r.steps_done, r.seconds, r.steps_per_second,
+                100 * r.final_eval.accuracy, 100 * r.final_eval.eos_accuracy, r.final_eval.n, opt.out_dir.c_str());
+  }
+}
+
+}  // namespace
+
+void register_train(CLI::App& app) {
+  auto f = std::make_shared<TrainFlags>();
+  CLI::App* sub = app.add_subcommand("train", "Train a model and write a run directory");
+  f->task.add_to(*sub);
+  sub->add_option("--layers", f->layers, "Layers L (default 1)");
+  sub->add_option("--d-model", f->d_model, "Residual width D (max-of-list 64, count01 32)");
+  sub->add_option("--heads", f->heads, "Heads H (max-of-list 4, count01 16)");
+  sub->add_option("--d-head", f->d_head, "Head width E (default D / H)");
+  sub->add_option("--pos", f->pos, "Positional embedding: none or learned (max-of-list learned, count01 none)");
+  sub->add_option("--biases", f->biases, "Biases b_Q b_K b_V b_O b_U: true or false (default false)");
+  sub->add_option("--init-std", f->init_std, "Std of the initial weights (default 0.8/sqrt(D))");
+  sub->add_option("--steps", f->steps, "Training steps (max-of-list 20000, count01 3000)");
+  sub->add_option("--batch", f->batch, "Batch size (max-of-list 512, count01 256)");
+  sub->add_option("--lr", f->lr, "AdamW learning rate (max-of-list 1e-3, count01 3e-3)");
+  sub->add_option("--weight-decay", f->weight_decay, "AdamW decoupled weight decay (default 0.01)");
+  sub->add_option("--schedule", f->schedule, "Learning-rate schedule: constant or cosine (default cosine)");
+  sub->add_option("--warmup", f->warmup, "Linear warmup steps (default 0)");
+  sub->add_option("--eval-every", f->eval_every, "Evaluate on the held-out split every N steps");
+  sub->add_option("--eval-size", f->eval_size, "Held-out examples per evaluation");
+  sub->add_option("--target-accuracy", f->target_accuracy,
+                  "Stop once held-out answer and EOS accuracy reach this (e.g. 0.99)");
+  sub->add_option("--seed", f->seed, "Seed for initialisation and data (default 1)");
+  sub->add_option("--threads", f->threads, "Threads (default: all cores); results do not depend on it");
+  sub->add_option("--out", f->out, "Run directory (default runs/TASK-sSEED)");
+  sub->add_flag("--quiet", f->quiet, "No progress output");
+  sub->add_flag("--json", f->json, "Print the result as JSON");
+  sub->callback([f] { run(*f); });
+}
+
+}  // namespace hc::cli
