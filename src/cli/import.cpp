@@ -21,8 +21,8 @@ struct ImportFlags {
 
 void run(const ImportFlags& f) {
   if (f.out.empty()) throw Error("import needs --out DIR: the run directory to create");
+  LoadedModel m = load_model(f.load);  // first, so bad weights leave no directory behind
   ensure_writable_dir(f.out);
-  LoadedModel m = load_model(f.load);
   TrainConfig cfg = default_train_config(m.config.task.name);
   cfg.task = m.config.task;
   cfg.model = m.config.model;
