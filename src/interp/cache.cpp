@@ -1,0 +1,43 @@
+#include "interp/cache.hpp"
+
+#include "core/error.hpp"
+
+namespace hc {
+
+CachedPoint cache_get(const Activations<float>& a, const ModelConfig& c, const HookKey& key) {
+  const int B = a.B, T = a.T, D = c.d_model, H = c.n_heads, E = c.d_head, V = c.d_vocab;
+  auto need = [&](const std::vector<float>& buf, std::vector<int> shape) {
+    if (buf.empty()) throw Error("hook point " + hook_name(key) + " is not in this cache (run a Full forward)");
+    return CachedPoint{buf.data(), std::move(shape)};
+  };
+  if (key.site == Site::embed) return need(a.embed, {B, T, D});
+  if (key.site == Site::pos_embed) return need(a.pos, {B, T, D});
+  if (key.site == Site::logits) return need(a.logits, {B, a.Q, V});
+  if (key.layer < 0 || key.layer >= int(a.layers.size()))
+    throw Error("hook point " + hook_name(key) + ": layer out of range (the model has " +
+                std::to_string(a.layers.size()) + " layers)");
+  const LayerActs<float>& l = a.layers[key.layer];
+  switch (key.site) {
+    case Site::resid_pre: return need(l.x, {B, T, D});
+    case Site::q: return need(l.q, {B, l.Q, H, E});
+    case Site::k: return need(l.k, {B, T, H, E});
+    case Site::v: return need(l.v, {B, T, H, E});
+    case Site::attn_scores: return need(l.scores, {B, H, l.Q, T});
+    case Site::pattern: return need(l.pattern, {B, H, l.Q, T});
+    case Site::z: return need(l.z, {B, l.Q, H, E});
+    case Site::result: return need(l.result, {B, l.Q, H, D});
+    case Site::attn_out: return need(l.attn_out, {B, l.Q, D});
+    case Site::resid_post: return need(l.resid_post, {B, l.Q, D});
+    default: break;
+  }
+  throw Error("unknown hook point");
+}
+
+Activations<float> run_with_cache(const Model<float>& m, const int32_t* tokens, int B, const int32_t* rows, int Q,
+                                  const Hooks<float>* hooks) {
+  Activations<float> a;
+  m.run_full(tokens, B, rows, Q, hooks, a);
+  return a;
+}
+
+}  // namespace hc
