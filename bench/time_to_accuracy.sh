@@ -28,5 +28,5 @@ measure() {  # name, args...
     "$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}')" "$seeds"
 }
 
-measure max-of-list-to-99.5 --task max-of-list --target-accuracy 0.995 --eval-every 250
-measure count01-to-99 --task count01 --d-model 32 --heads 16 --target-accuracy 0.99 --eval-every 100
+measure max-of-list-to-99.5 --task max-of-list --target-accuracy 0.995 --eval-every 50
+measure count01-to-99 --task count01 --d-model 32 --heads 16 --target-accuracy 0.99 --eval-every 25
