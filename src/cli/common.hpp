@@ -50,5 +50,6 @@ void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_inspect(CLI::App& app);
 void register_import(CLI::App& app);
+void register_data(CLI::App& app);
 
 }  // namespace hc::cli

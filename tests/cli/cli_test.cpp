@@ -96,8 +96,25 @@ TEST(Cli, MaxOfListTrainsToTarget) {
   EXPECT_TRUE(j.at("reached_target").get<bool>());
 }
 
+TEST(Cli, DataWritesTheHeldOutSetThatEvalGenerates) {
+  // `data --split test --seed S --n N` is the set `eval --seed S --n N` uses, so
+  // evaluating on the file gives the same figures; the text form round-trips.
+  const std::string dir = testing::temp_dir("data");
+  auto w = run_cli("data --task count01 --n 300 --seed 3 --out " + dir + "/set.txt");
+  ASSERT_EQ(w.code, 0) << w.output;
+  const std::string text = read_file(dir + "/set.txt");
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 300);
+  EXPECT_NE(text.find(" = "), std::string::npos);
+  const std::string model = fixture("count01_tl.safetensors") + " --task count01 --json";
+  auto a = run_cli("eval " + model + " --eval-set " + dir + "/set.txt");
+  auto b = run_cli("eval " + model + " --n 300 --seed 3");
+  ASSERT_EQ(a.code, 0) << a.output;
+  ASSERT_EQ(b.code, 0) << b.output;
+  EXPECT_EQ(nlohmann::json::parse(a.output).at("loss"), nlohmann::json::parse(b.output).at("loss"));
+}
+
 TEST(Cli, EveryCommandHasHelp) {
-  for (const char* cmd : {"", "train", "eval", "inspect", "import"}) {
+  for (const char* cmd : {"", "train", "eval", "inspect", "import", "data"}) {
     auto r = run_cli(std::string(cmd) + " --help");
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << cmd << ": " << r.output;

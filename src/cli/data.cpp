@@ -1,0 +1,52 @@
+// headcount data: write examples of a task in the text form, e.g. to make a
+// fixed evaluation set for `eval --eval-set`.
+#include <cstdio>
+#include <memory>
+
+#include "cli/common.hpp"
+#include "core/error.hpp"
+
+namespace hc::cli {
+
+namespace {
+
+struct DataFlags {
+  TaskFlags task;
+  std::string split = "test";
+  int n = 1000;
+  uint64_t seed = 1;
+  std::string out;
+};
+
+void run(const DataFlags& f) {
+  TaskConfig tc;
+  tc.name = f.task.task.empty() ? "max-of-list" : f.task.task;
+  tc = f.task.apply(tc);
+  auto task = make_task(tc);
+  if (f.split != "train" && f.split != "test") throw Error("--split must be train or test (got '" + f.split + "')");
+  if (f.n < 1 || f.n > 100000000) throw Error("--n must be in [1, 1e8] (got " + std::to_string(f.n) + ")");
+  // Stream 1 is the held-out set `train` and `eval` generate for this seed; 2 is a training sample.
+  const Split split = f.split == "test" ? Split::Test : Split::Train;
+  Dataset ds = generate(*task, split, f.n, f.seed, split == Split::Test ? 1 : 2);
+  if (f.out.empty()) {
+    for (const auto& ex : ds.examples) std::printf("%s\n", task->format(ex).c_str());
+    return;
+  }
+  save_text(*task, ds, f.out);
+  std::fprintf(stderr, "wrote %d %s examples of %s to %s\n", f.n, f.split.c_str(), task->name().c_str(), f.out.c_str());
+}
+
+}  // namespace
+
+void register_data(CLI::App& app) {
+  auto f = std::make_shared<DataFlags>();
+  CLI::App* sub = app.add_subcommand("data", "Write examples of a task in the text form");
+  f->task.add_to(*sub);
+  sub->add_option("--split", f->split, "train or test (default test: the held-out split)");
+  sub->add_option("--n", f->n, "Number of examples (default 1000)");
+  sub->add_option("--seed", f->seed, "Seed (default 1; with --split test this is the set eval uses for that seed)");
+  sub->add_option("--out", f->out, "Output file (default: standard output)");
+  sub->callback([f] { run(*f); });
+}
+
+}  // namespace hc::cli
