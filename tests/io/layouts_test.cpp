@@ -6,13 +6,14 @@
 #include <filesystem>
 #include <random>
 
+#include "../fixtures.hpp"
 #include "core/error.hpp"
 #include "model/params.hpp"
 
 namespace hc {
 namespace {
 
-std::string fixture(const std::string& name) { return std::string(HC_SOURCE_DIR) + "/../shared/fixtures/" + name; }
+using hc::testing::fixture;
 
 std::vector<float> random_params(const ModelConfig& cfg, uint32_t seed) {
   std::mt19937 gen(seed);

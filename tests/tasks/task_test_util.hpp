@@ -9,13 +9,11 @@
 #include <string>
 #include <unistd.h>
 
+#include "../fixtures.hpp"
 #include "core/error.hpp"
 
 namespace hc::testing {
 
-inline std::string fixture(const std::string& name) {
-  return std::string(HC_SOURCE_DIR) + "/../shared/fixtures/" + name;
-}
 
 // A temp file that removes itself; unique per process and call so that tests
 // running in parallel (ctest) never collide.
