@@ -51,5 +51,6 @@ void register_eval(CLI::App& app);
 void register_inspect(CLI::App& app);
 void register_import(CLI::App& app);
 void register_data(CLI::App& app);
+void register_sweep(CLI::App& app);
 
 }  // namespace hc::cli

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   hc::cli::register_inspect(app);
   hc::cli::register_import(app);
   hc::cli::register_data(app);
+  hc::cli::register_sweep(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

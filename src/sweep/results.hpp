@@ -1,0 +1,30 @@
+#pragma once
+// The results of a sweep: one row per run (config columns, then final
+// metrics), written as results.csv, results.json (for merging shards) and
+// results.sqlite (tables runs, metrics, heads).
+#include <string>
+#include <vector>
+
+#include "interp/table.hpp"
+#include "sweep/run.hpp"
+
+namespace hc {
+
+struct SweepResults {
+  std::string spec_digest;           // shards of one spec share it
+  std::vector<std::string> columns;  // option columns, e.g. d_model, heads, seed
+  std::vector<RunOutcome> runs;      // sorted by index
+};
+
+const std::vector<std::string>& metric_names();  // parameters, steps, accuracy, ...
+
+Table results_table(const SweepResults& r);  // the rows of results.csv
+void write_results(const std::string& dir, const SweepResults& r);
+SweepResults read_results(const std::string& dir);  // from results.json
+// Several shard result sets of one spec -> one, sorted by run index.
+SweepResults merge_results(const std::vector<SweepResults>& parts);
+
+// A text summary grouped by the given option columns (empty: one group).
+std::string report(const SweepResults& r, const std::vector<std::string>& by);
+
+}  // namespace hc

@@ -1,0 +1,53 @@
+// Sweep specs: the grid, and bad specs refused before anything runs.
+#include <gtest/gtest.h>
+
+#include "core/error.hpp"
+#include "sweep/spec.hpp"
+
+namespace hc {
+namespace {
+
+TEST(SweepSpec, GridIsTheProductOfListsWithSeedsInnermost) {
+  SweepSpec s = parse_spec(R"({"task": "count01", "d-model": [8, 16], "heads": [2, 4], "steps": 40, "seeds": 3})", "t");
+  auto runs = expand(s);
+  ASSERT_EQ(runs.size(), 12u);
+  EXPECT_EQ(runs[0].options.at("d-model"), 8);
+  EXPECT_EQ(runs[0].options.at("heads"), 2);
+  EXPECT_EQ(runs[0].options.at("seed"), 1);
+  EXPECT_EQ(runs[2].options.at("seed"), 3);
+  EXPECT_EQ(runs[3].options.at("heads"), 4);   // the last list varies fastest after seeds
+  EXPECT_EQ(runs[6].options.at("d-model"), 16);
+  EXPECT_EQ(runs[11].options.at("steps"), 40);
+  for (int i = 0; i < 12; ++i) EXPECT_EQ(runs[i].index, i);
+  EXPECT_EQ(s.columns(), (std::vector<std::string>{"task", "d_model", "heads", "steps", "seed"}));
+}
+
+TEST(SweepSpec, SeedsMayBeAList) {
+  auto runs = expand(parse_spec(R"({"task": "count01", "seeds": [5, 9]})", "t"));
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[1].options.at("seed"), 9);
+}
+
+void expect_spec_error(const std::string& text, const std::string& phrase) {
+  try {
+    parse_spec(text, "spec.json");
+    FAIL() << "accepted: " << text;
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(phrase), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("spec.json"), std::string::npos) << e.what();
+  }
+}
+
+TEST(SweepSpec, BadSpecsAreRefusedWithTheReason) {
+  expect_spec_error(R"({"task": "count01", "d-modle": [8]})", "unknown option 'd-modle'");
+  expect_spec_error(R"({"task": "count01", "heads": []})", "empty list");
+  expect_spec_error(R"({"task": "count01", "heads": [2, )", "not valid JSON");
+  expect_spec_error(R"([1, 2])", "JSON object");
+  expect_spec_error(R"({"task": "count01", "seeds": 0})", "seeds");
+  expect_spec_error(R"({"task": "count01", "seed": 3})", "\"seeds\"");
+  expect_spec_error(R"({"task": "count01", "heads": [[2]]})", "list elements");
+  expect_spec_error(R"({"task": "count01", "analyses": ["telepathy"]})", "unknown analysis");
+}
+
+}  // namespace
+}  // namespace hc
