@@ -1,10 +1,12 @@
 // headcount train: train one model and write its run directory.
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "cli/common.hpp"
 #include "core/error.hpp"
+#include "train/checkpoint.hpp"
 
 namespace hc::cli {
 
@@ -23,7 +25,40 @@ struct TrainFlags {
   int threads = 0;
   std::string out;
   bool quiet = false, json = false;
+  // Crash safety (CHECKPOINTS in docs/RELIABILITY.md).
+  std::optional<int64_t> checkpoint_every;
+  std::string resume;
+  bool skip_bad_batches = false;
+  int max_bad_in_a_row = 10;
+  std::vector<std::string> config_flags_given;  // filled from the parser, for --resume
 };
+
+// Flags that change the configuration; a resumed run takes it from its checkpoint.
+const char* const kConfigFlags[] = {"--task", "--list-len", "--num-range", "--min-len", "--max-len", "--noise",
+                                    "--ties-as-4", "--layers", "--d-model", "--heads", "--d-head", "--pos",
+                                    "--biases", "--init-std", "--steps", "--batch", "--lr", "--weight-decay",
+                                    "--schedule", "--warmup", "--eval-every", "--eval-size",
+                                    "--target-accuracy", "--seed"};
+
+// The checkpoint of a killed run, checked before anything is written.
+Checkpoint resumable_checkpoint(const TrainFlags& f) {
+  if (!f.config_flags_given.empty())
+    throw Error("--resume continues " + f.resume + " with the configuration in its checkpoint; drop " +
+                f.config_flags_given.front() + " (to change the configuration, start a new run without --resume)");
+  if (!f.out.empty() && f.out != f.resume)
+    throw Error("--resume " + f.resume + " writes into that run directory; drop --out " + f.out);
+  const std::string path = checkpoint_path(f.resume);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw Error("--resume " + f.resume + ": there is no " + path +
+                " (a run writes one every --checkpoint-every steps; a run killed before its first checkpoint "
+                "has nothing to resume: start it again without --resume)");
+  Checkpoint ck = load_checkpoint(path);
+  if (ck.finished)
+    throw Error("--resume " + f.resume + ": that run finished at step " + std::to_string(ck.step) +
+                " and its model.safetensors is final; there is nothing to resume (start a new run to train more)");
+  return ck;
+}
 
 TrainConfig build_config(const TrainFlags& f) {
   const std::string name = f.task.task.empty() ? "max-of-list" : f.task.task;
@@ -71,13 +106,32 @@ TrainConfig build_config(const TrainFlags& f) {
 }
 
 void run(const TrainFlags& f) {
-  TrainConfig cfg = build_config(f);
+  std::optional<Checkpoint> ck;
+  if (!f.resume.empty()) ck = resumable_checkpoint(f);
+  if (f.checkpoint_every && *f.checkpoint_every < 0)
+    throw Error("--checkpoint-every must be >= 0 (0 turns checkpoints off; got " +
+                std::to_string(*f.checkpoint_every) + ")");
+  if (f.max_bad_in_a_row < 1)
+    throw Error("--max-bad-in-a-row must be at least 1 (got " + std::to_string(f.max_bad_in_a_row) + ")");
+  TrainConfig cfg = ck ? ck->config : build_config(f);
   TrainOptions opt;
   opt.threads = f.threads > 0 ? f.threads : default_threads();
   opt.progress = !f.quiet;
-  opt.out_dir = f.out.empty() ? "runs/" + cfg.task.name + "-s" + std::to_string(cfg.seed) : f.out;
+  opt.out_dir = ck ? f.resume : f.out.empty() ? "runs/" + cfg.task.name + "-s" + std::to_string(cfg.seed) : f.out;
+  opt.checkpoint_every = f.checkpoint_every.value_or(-1);
+  opt.skip_bad_batches = f.skip_bad_batches;
+  opt.max_bad_in_a_row = f.max_bad_in_a_row;
+  opt.resume = ck ? &*ck : nullptr;
   Model<float> model(cfg.model);
   model.init(cfg.seed);
+  if (ck) {
+    // A kill during a write leaves its temporary file; the finished files are intact.
+    const int stale = remove_stale_temporaries(f.resume);
+    if (!f.quiet)
+      std::fprintf(stderr, "resuming %s from step %lld of %lld (%s%s)\n", f.resume.c_str(), (long long)ck->step,
+                   (long long)cfg.steps, checkpoint_path(f.resume).c_str(),
+                   stale ? (", removed " + std::to_string(stale) + " unfinished temporary file(s)").c_str() : "");
+  }
   if (!f.quiet) {
     std::fprintf(stderr, "training %s: L%d D%d H%d E%d V%d T%d, pos %s, biases %s, %zu parameters, %lld steps of %d, %d threads -> %s\n",
                  cfg.task.name.c_str(), cfg.model.n_layers, cfg.model.d_model, cfg.model.n_heads, cfg.model.d_head,
@@ -94,7 +148,9 @@ void run(const TrainFlags& f) {
                       {"accuracy", r.final_eval.accuracy},
                       {"eos_accuracy", r.final_eval.eos_accuracy},
                       {"n", r.final_eval.n},
-                      {"reached_target", r.reached_target}};
+                      {"reached_target", r.reached_target},
+                      {"resumed_from", r.resumed_from},
+                      {"skipped_batches", r.skipped_batches}};
   if (f.json) {
     std::cout << j.dump(2) << "\n";
   } else {
@@ -132,7 +188,18 @@ void register_train(CLI::App& app) {
   sub->add_option("--out", f->out, "Run directory (default runs/TASK-sSEED)");
   sub->add_flag("--quiet", f->quiet, "No progress output");
   sub->add_flag("--json", f->json, "Print the result as JSON");
-  sub->callback([f] { run(*f); });
+  sub->add_option("--checkpoint-every", f->checkpoint_every,
+                  "Write OUT/checkpoint.safetensors every N steps (default: every evaluation; 0: never)");
+  sub->add_option("--resume", f->resume, "Continue the killed run in DIR from its last checkpoint");
+  sub->add_flag("--skip-bad-batches", f->skip_bad_batches,
+                "Skip a batch whose loss or gradient is NaN or Inf instead of stopping");
+  sub->add_option("--max-bad-in-a-row", f->max_bad_in_a_row,
+                  "With --skip-bad-batches: stop after this many bad batches in a row (default 10)");
+  sub->callback([f, sub] {
+    for (const char* name : kConfigFlags)
+      if (sub->count(name) > 0) f->config_flags_given.push_back(name);
+    run(*f);
+  });
 }
 
 }  // namespace hc::cli

@@ -122,6 +122,7 @@ LoadedWeights load_native(const st::File& f, const ModelHints& hints) {
   static const std::set<std::string> kAttn = {"W_Q", "W_K", "W_V", "W_O", "b_Q", "b_K", "b_V", "b_O"};
   std::set<int> layers;
   std::vector<std::string> extras, ignored, ours;
+  bool optimizer = false;
   for (const auto& t : f.tensors) {
     std::string rest;
     int l = split_index(t.name, "blocks.", rest);
@@ -130,6 +131,8 @@ LoadedWeights load_native(const st::File& f, const ModelHints& hints) {
       ours.push_back(t.name);
     } else if (ends_with(t.name, ".mask") || ends_with(t.name, ".IGNORE")) {
       ignored.push_back(t.name);  // TransformerLens buffers (causal mask, -inf fill), not weights
+    } else if (t.name == "adam.m" || t.name == "adam.v") {
+      optimizer = true;  // a training checkpoint: the weights are usable on their own
     } else {
       extras.push_back(t.name);
     }
@@ -138,6 +141,7 @@ LoadedWeights load_native(const st::File& f, const ModelHints& hints) {
     throw Error(f.source + ": tensors that an attention-only TransformerLens model does not have: " +
                 list_names(extras) + " (MLPs and LayerNorm are not supported; is this the right file or --layout?)");
   if (!ignored.empty()) out.notes.push_back("ignored TransformerLens buffers: " + list_names(ignored));
+  if (optimizer) out.notes.push_back("ignored the optimizer state (adam.m, adam.v) of this training checkpoint");
   const int L = contiguous_count(layers, f, "layer (blocks.{l})");
   if (L == 0) f.get("blocks.0.attn.W_Q");  // throws, naming the missing tensor
 

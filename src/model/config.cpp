@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "io/json_fields.hpp"
 
 namespace hc {
 
@@ -22,10 +23,19 @@ void ModelConfig::validate() const {
   check(d_head >= 1 && d_head <= 65536, "d_head = " + std::to_string(d_head) + " must be in [1, 65536]");
   check(d_vocab >= 2 && d_vocab <= 1000000, "d_vocab = " + std::to_string(d_vocab) + " must be in [2, 1000000]");
   check(n_ctx >= 1 && n_ctx <= 65536, "n_ctx = " + std::to_string(n_ctx) + " must be in [1, 65536]");
+  check(std::isfinite(init_std) && init_std <= 100,
+        "init_std = " + std::to_string(init_std) + " must be at most 100 (<= 0: the default 0.8/sqrt(D))");
   double params = double(d_vocab) * d_model * 2 + double(n_ctx) * d_model +
                   double(n_layers) * 4.0 * n_heads * d_model * d_head;
   check(params <= 2e9, "the model would have about " + std::to_string(int64_t(params)) +
                            " parameters; headcount is for tiny models (at most 2e9)");
+  // Attention scores and patterns are [L,H,T,T] per example, 32 examples per
+  // chunk: bounding them keeps every chunk's buffers addressable by 32-bit
+  // indices and below about 8 GiB each.
+  const double attn = double(n_layers) * n_heads * double(n_ctx) * n_ctx;
+  check(attn <= double(1 << 26), "n_layers * n_heads * n_ctx^2 = " + std::to_string(int64_t(attn)) +
+                                     " attention entries per example exceeds the limit 67108864 " +
+                                     "(fewer heads or layers, or a shorter context)");
 }
 
 nlohmann::json to_json(const ModelConfig& c) {
@@ -37,24 +47,26 @@ nlohmann::json to_json(const ModelConfig& c) {
 ModelConfig model_config_from_json(const nlohmann::json& j, const std::string& source) {
   if (!j.is_object()) throw Error(source + ": the model configuration must be a JSON object");
   ModelConfig c;
+  namespace jf = json_field;
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
-    try {
-      if (k == "n_layers") c.n_layers = it->get<int>();
-      else if (k == "d_model") c.d_model = it->get<int>();
-      else if (k == "n_heads") c.n_heads = it->get<int>();
-      else if (k == "d_head") c.d_head = it->get<int>();
-      else if (k == "d_vocab") c.d_vocab = it->get<int>();
-      else if (k == "n_ctx") c.n_ctx = it->get<int>();
-      else if (k == "pos_embed") c.pos_embed = it->get<bool>();
-      else if (k == "biases") c.biases = it->get<bool>();
-      else if (k == "init_std") c.init_std = it->get<double>();
-      else throw Error(source + ": unknown model field '" + k + "' (known: n_layers, d_model, n_heads, d_head, d_vocab, n_ctx, pos_embed, biases, init_std)");
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(source + ": model field '" + k + "' has the wrong type: " + e.what());
-    }
+    const std::string what = source + ": model field '" + k + "'";
+    if (k == "n_layers") c.n_layers = jf::integer<int>(*it, what);
+    else if (k == "d_model") c.d_model = jf::integer<int>(*it, what);
+    else if (k == "n_heads") c.n_heads = jf::integer<int>(*it, what);
+    else if (k == "d_head") c.d_head = jf::integer<int>(*it, what);
+    else if (k == "d_vocab") c.d_vocab = jf::integer<int>(*it, what);
+    else if (k == "n_ctx") c.n_ctx = jf::integer<int>(*it, what);
+    else if (k == "pos_embed") c.pos_embed = jf::boolean(*it, what);
+    else if (k == "biases") c.biases = jf::boolean(*it, what);
+    else if (k == "init_std") c.init_std = jf::number(*it, what);
+    else throw Error(source + ": unknown model field '" + k + "' (known: n_layers, d_model, n_heads, d_head, d_vocab, n_ctx, pos_embed, biases, init_std)");
   }
-  c.validate();
+  try {
+    c.validate();
+  } catch (const Error& e) {
+    throw Error(source + ": " + e.what());
+  }
   return c;
 }
 

@@ -7,8 +7,8 @@
 
 namespace hc {
 
-Progress::Progress(int64_t total, bool enabled)
-    : total_(total), enabled_(enabled), tty_(enabled && isatty(STDERR_FILENO)),
+Progress::Progress(int64_t total, bool enabled, int64_t first_step)
+    : total_(total), first_(first_step), enabled_(enabled), tty_(enabled && isatty(STDERR_FILENO)),
       start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
 
 double Progress::elapsed() const {
@@ -17,7 +17,7 @@ double Progress::elapsed() const {
 
 double Progress::rate(int64_t step) const {
   const double e = elapsed();
-  return e > 0 ? double(step) / e : 0.0;
+  return e > 0 ? double(step - first_) / e : 0.0;
 }
 
 std::string format_duration(double s) {

@@ -9,7 +9,8 @@ namespace hc {
 
 class Progress {
  public:
-  Progress(int64_t total, bool enabled);
+  // first_step: where a resumed run starts, so that rates count this session only.
+  Progress(int64_t total, bool enabled, int64_t first_step = 0);
   // Redraws the bar (rate-limited) or, when not on a terminal, does nothing.
   void update(int64_t step, double loss, double accuracy);
   // A plain line, always (eval results); on a terminal it is printed above the bar.
@@ -19,7 +20,7 @@ class Progress {
   double rate(int64_t step) const;  // steps per second so far
 
  private:
-  int64_t total_;
+  int64_t total_, first_;
   bool enabled_, tty_;
   std::chrono::steady_clock::time_point start_, last_draw_;
   bool drawn_ = false;

@@ -42,18 +42,38 @@ TrainConfig train_config_from_json(const nlohmann::json& j, const std::string& s
 
 struct TrainResult {
   int64_t steps_done = 0;
+  int64_t resumed_from = 0;     // the checkpoint's step, 0 for a fresh run
+  int64_t skipped_batches = 0;  // bad batches skipped (TrainOptions::skip_bad_batches)
   double seconds = 0;
   double steps_per_second = 0;
   EvalResult final_eval;
   bool reached_target = false;
 };
 
+struct Checkpoint;
+
 struct TrainOptions {
   int threads = 1;
   bool progress = true;  // bar on a terminal, lines otherwise
   std::string out_dir;   // empty: do not write anything
+  // Write out_dir/checkpoint.safetensors every N steps; -1: at every
+  // evaluation (cfg.eval_every, the CLI's default); 0: never (the library's
+  // default, e.g. for sweeps). A final one marks the run finished.
+  int64_t checkpoint_every = 0;
+  // Continue from this checkpoint (its config must equal cfg); nullptr: fresh run.
+  const Checkpoint* resume = nullptr;
+  // Divergence guard: a NaN or Inf in the loss or the gradient stops training
+  // with the step, the last good checkpoint and a fix, unless skip_bad_batches
+  // is set: then the batch is skipped (no update), up to max_bad_in_a_row
+  // consecutive bad batches.
+  bool skip_bad_batches = false;
+  int max_bad_in_a_row = 10;
+  // Fault injection for tests: return true to treat this step's gradient as
+  // non-finite. Empty in real runs.
+  std::function<bool(int64_t step)> poison_step;
 };
 
+// Trains `model` (initialised by the caller, or taken from opt.resume).
 TrainResult train(const TrainConfig& cfg, const TrainOptions& opt, Model<float>& model);
 
 // Writes config.json and model.safetensors (native layout, configs in the
