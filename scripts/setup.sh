@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake ninja-build pkg-config libeigen3-dev libcli11-dev nlohmann-json3-dev liblinear-dev
-          libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev sqlite3 openmpi-bin libopenmpi-dev)
+          libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev sqlite3 openmpi-bin libopenmpi-dev
+          clang libclang-rt-14-dev libomp-dev)  # clang + its runtimes: fuzzing (scripts/fuzz.sh)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
