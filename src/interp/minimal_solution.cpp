@@ -1,0 +1,202 @@
+#include "interp/minimal_solution.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "tasks/count01.hpp"
+#include "train/trainer.hpp"
+
+namespace hc {
+
+namespace {
+
+const Count01Task& as_count01(const Task& task) {
+  const auto* c = dynamic_cast<const Count01Task*>(&task);
+  if (!c) throw Error("the minimal solution is for Count01; this task is " + task.name());
+  return *c;
+}
+
+// The construction, for either layout. With L = max_len:
+//  - value v(t) = e(t): -1 for `0`, +1 for `1`, 0 for `2`, `=` and EOS;
+//    e(4) = e(5) = M = 4(L+1).
+//  - W_Q = W_K = 0: attention is uniform over the causal window.
+//  - W_O = s = L+1, so at `=` (n symbols plus `=` in the window)
+//    x = s (n1 - n0) / (n + 1): |x| >= 1 whenever n1 != n0, |x| < s.
+//  - at the answer position x = M + s (n1 - n0 + M) / (n + 2) >= M.
+//  - logits: l_4 = 0.5 - x, l_5 = x, l_EOS = 2x - 2s, others -1. For
+//    x <= -1 `4` wins, for 1 <= x < 2s `5` wins, for x > 2s EOS wins, and at
+//    x = 0 (a tie, only with ties_as_4) `4` wins by 0.5.
+struct Plan {
+  double s, M;
+  float e(int t) const {
+    switch (t) {
+      case 0: return -1.0f;
+      case 1: return 1.0f;
+      case Count01Task::kFour:
+      case Count01Task::kFive: return float(M);
+      default: return 0.0f;
+    }
+  }
+  float slope(int t) const { return t == Count01Task::kFour ? -1.0f : t == Count01Task::kFive ? 1.0f : t == Count01Task::kEos ? 2.0f : 0.0f; }
+  float intercept(int t) const {
+    return t == Count01Task::kFour ? 0.5f : t == Count01Task::kFive ? 0.0f : t == Count01Task::kEos ? float(-2 * s) : -1.0f;
+  }
+};
+
+Plan plan_for(const Task& task) {
+  const double L = as_count01(task).config().max_len;
+  return Plan{L + 1, 4 * (L + 1)};
+}
+
+ModelConfig tiny_config(const Task& task, int D, bool biases) {
+  ModelConfig c;
+  c.n_layers = 1, c.d_model = D, c.n_heads = 1, c.d_head = 1;
+  c.d_vocab = task.vocab_size(), c.n_ctx = task.n_ctx();
+  c.pos_embed = false, c.biases = biases;
+  return c;
+}
+
+}  // namespace
+
+Model<float> build_minimal_solution(const Task& task) {
+  const Plan p = plan_for(task);
+  Model<float> m(tiny_config(task, 1, true));
+  std::fill(m.params().begin(), m.params().end(), 0.0f);  // W_Q, W_K and every other bias stay 0
+  const int V = task.vocab_size();
+  for (int t = 0; t < V; ++t) {
+    m.param(ParamKind::W_E)[t] = p.e(t);
+    m.param(ParamKind::W_U)[t] = p.slope(t);
+    m.param(ParamKind::b_U)[t] = p.intercept(t);
+  }
+  m.param(ParamKind::W_V, 0)[0] = 1.0f;
+  m.param(ParamKind::W_O, 0)[0] = float(p.s);
+  return m;
+}
+
+Model<float> build_minimal_solution_no_bias(const Task& task) {
+  const Plan p = plan_for(task);
+  Model<float> m(tiny_config(task, 2, false));
+  std::fill(m.params().begin(), m.params().end(), 0.0f);
+  const int V = task.vocab_size();
+  // Dimension 1 is the constant 1 that stands in for b_U; attention reads
+  // and writes dimension 0 only, so it stays exactly 1.
+  float* W_E = m.param(ParamKind::W_E);  // [V,2]
+  float* W_U = m.param(ParamKind::W_U);  // [2,V]
+  for (int t = 0; t < V; ++t) {
+    W_E[t * 2 + 0] = p.e(t), W_E[t * 2 + 1] = 1.0f;
+    W_U[0 * V + t] = p.slope(t), W_U[1 * V + t] = p.intercept(t);
+  }
+  m.param(ParamKind::W_V, 0)[0] = 1.0f;          // W_V [1,2,1]: reads dim 0
+  m.param(ParamKind::W_O, 0)[0] = float(p.s);    // W_O [1,1,2]: writes dim 0
+  return m;
+}
+
+SolutionCheck verify_count01_model(Model<float>& model, const Task& task, int exhaustive_max_len, int64_t n_random,
+                                   uint64_t seed, int threads) {
+  const Count01Task& c01 = as_count01(task);
+  const TaskConfig& tc = c01.config();
+  const int T = task.n_ctx(), V = task.vocab_size();
+  const int A = tc.noise > 0 ? 3 : 2;  // without noise the alphabet is {0, 1}
+  SolutionCheck res;
+  res.exhaustive_up_to = std::min(exhaustive_max_len, tc.max_len);
+  Batch batch;
+  std::vector<float> logits;
+  auto flush = [&] {
+    if (batch.B == 0) return;
+    batch.T = T, batch.P = 2;
+    model.logits(batch, logits, threads);
+    for (int b = 0; b < batch.B; ++b) {
+      const float* l0 = logits.data() + size_t(b) * 2 * V;
+      const float* l1 = l0 + V;
+      // Strict argmax: a tie is never counted as correct.
+      auto wins = [&](const float* l, int target) {
+        for (int t = 0; t < V; ++t)
+          if (t != target && !(l[target] > l[t])) return false;
+        return true;
+      };
+      res.correct_answer += wins(l0, batch.targets[size_t(b) * 2]);
+      res.correct_eos += wins(l1, batch.targets[size_t(b) * 2 + 1]);
+    }
+    res.checked += batch.B;
+    batch = Batch{};
+  };
+  auto add = [&](const std::vector<int32_t>& s) {
+    int d = 0;
+    for (int32_t x : s) d += (x == 1) - (x == 0);
+    if (d == 0 && !tc.ties_as_4) return false;
+    const Example ex = c01.make_example(s);
+    batch.tokens.insert(batch.tokens.end(), ex.seq.begin(), ex.seq.begin() + T);
+    batch.rows.push_back(ex.query_pos), batch.rows.push_back(ex.query_pos + 1);
+    batch.targets.push_back(ex.seq[size_t(ex.query_pos) + 1]);
+    batch.targets.push_back(ex.seq[size_t(ex.query_pos) + 2]);
+    if (++batch.B == 4096) flush();
+    return true;
+  };
+  for (int n = tc.min_len; n <= res.exhaustive_up_to; ++n) {
+    std::vector<int32_t> s(size_t(n), 0);
+    while (true) {
+      add(s);
+      int i = 0;  // odometer over all A^n strings
+      while (i < n && ++s[size_t(i)] == A) s[size_t(i++)] = 0;
+      if (i == n) break;
+    }
+  }
+  const int lo = std::max(tc.min_len, res.exhaustive_up_to + 1);
+  if (lo <= tc.max_len) {
+    Rng rng(seed, 0);
+    for (int64_t k = 0; k < n_random;) {
+      const int n = lo + int(rng.uniform() * (tc.max_len - lo + 1));
+      std::vector<int32_t> s(static_cast<size_t>(n));
+      for (auto& x : s) x = int32_t(rng.uniform() * A);
+      if (add(s)) ++k, ++res.random;
+    }
+  }
+  flush();
+  return res;
+}
+
+TinyTrainingResult tiny_training_success(const TaskConfig& task, const TinyTrainingOptions& opt) {
+  if (task.name != "count01") throw Error("tiny training measures Count01; got task '" + task.name + "'");
+  if (opt.seeds < 1 || opt.steps < 1) throw Error("tiny training needs seeds >= 1 and steps >= 1");
+  Table table;
+  table.name = "tiny_training";
+  table.description = "one row per (d_model, seed): a 1-head, d_head-1 model trained from random initialisation";
+  table.dataset = "generated Count01 test split (" + std::to_string(opt.eval_size) + " examples per run)";
+  table.columns = {"d_model", "seed", "accuracy", "eos_accuracy", "success"};
+  nlohmann::json by_d = nlohmann::json::array();
+  for (int D : opt.d_models) {
+    int n_success = 0;
+    for (int seed = 1; seed <= opt.seeds; ++seed) {
+      TrainConfig cfg = default_train_config("count01");
+      cfg.task = task;
+      auto t = make_task(task);
+      cfg.model = tiny_config(*t, D, opt.biases);
+      cfg.steps = opt.steps;
+      cfg.eval_every = opt.steps;
+      cfg.eval_size = opt.eval_size;
+      cfg.seed = uint64_t(seed);
+      Model<float> model(cfg.model);
+      model.init(uint64_t(seed));
+      TrainOptions to;
+      to.threads = opt.threads;
+      to.progress = false;
+      to.checkpoint_every = 0;
+      const TrainResult r = train(cfg, to, model);
+      const bool ok = r.final_eval.accuracy >= opt.success_accuracy && r.final_eval.eos_accuracy >= opt.success_accuracy;
+      n_success += ok;
+      table.add_row({D, seed, r.final_eval.accuracy, r.final_eval.eos_accuracy, ok ? 1 : 0});
+    }
+    by_d.push_back({{"d_model", D}, {"n", opt.seeds}, {"n_success", n_success},
+                    {"rate", double(n_success) / opt.seeds}});
+  }
+  TinyTrainingResult res;
+  res.summary = {{"by_d_model", by_d},       {"steps", opt.steps},        {"biases", opt.biases},
+                 {"n_heads", 1},             {"d_head", 1},               {"success_accuracy", opt.success_accuracy},
+                 {"eval_size", opt.eval_size}};
+  res.tables.push_back(std::move(table));
+  return res;
+}
+
+}  // namespace hc
