@@ -52,5 +52,6 @@ void register_inspect(CLI::App& app);
 void register_import(CLI::App& app);
 void register_data(CLI::App& app);
 void register_sweep(CLI::App& app);
+void register_analyze(CLI::App& app);
 
 }  // namespace hc::cli

@@ -1,0 +1,55 @@
+#pragma once
+// The head study (ANALYSES.md part B) as one composition: ablation, attention
+// -edge scaling, attention-to-target statistics, value norms, invariance,
+// direct logit attribution and circuits, on any model and task. Returns one
+// summary JSON, every table, and a text summary a reader can take in within a
+// minute. `headcount analyze` is a thin shell over it.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "interp/table.hpp"
+#include "model/model.hpp"
+#include "tasks/task.hpp"
+
+namespace hc {
+
+// The analyses, in the order they run: ablation, edge_scaling, attention,
+// value_norms, invariance, dla, circuits.
+const std::vector<std::string>& analysis_names();
+
+// "ablation,dla" -> {"ablation", "dla"}; an unknown or empty name is an
+// hc::Error listing the valid ones.
+std::vector<std::string> parse_analysis_list(const std::string& list);
+
+// "0,3" -> {0, 3}; a non-number or a head outside 0..n_heads-1 (flat over
+// layers) is an hc::Error naming `option`.
+std::vector<int> parse_head_list(const std::string& list, int n_heads, const std::string& option);
+
+struct HeadStudyOptions {
+  std::vector<std::string> only;        // empty: every analysis
+  std::vector<int> heads_of_interest;   // edge-scaling pairs among these (empty: every pair)
+  std::string families;                 // invariance families in the text form; empty: generated
+  int n_families = 20;                  // generated families
+  uint64_t seed = 1;                    // generated families
+  int threads = 1;
+  std::string model_source;             // for the summary
+};
+
+struct HeadStudy {
+  nlohmann::json summary;
+  std::vector<Table> tables;
+  std::string text;
+};
+
+// Summary: {"model", "task", "config": {L,D,H,E,V,T}, "eval_set", "n_examples",
+// "accuracy", "analyses": [..], and one key per analysis run ("ablation",
+// "edge_scaling", "attention", "value_norms", "invariance", "dla", "circuits")
+// holding that analysis's summary}.
+HeadStudy head_study(const Model<float>& model, const Task& task, const Dataset& data, const HeadStudyOptions& opt);
+
+// The text summary of a head_study summary.
+std::string summary_text(const nlohmann::json& summary);
+
+}  // namespace hc
