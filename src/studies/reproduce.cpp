@@ -379,8 +379,11 @@ ReproduceResult run_reproduce(const ReproduceOptions& opt, const ReproducePlan& 
   // Claim 4: weighted head s-acc correlates with model accuracy across models.
   {
     std::vector<double> x, y;
-    for (const auto& tm : models)
+    size_t n_models = 0;
+    for (const auto& tm : models) {
+      n_models += tm.snapshots.empty() ? 0 : 1;
       for (const auto& s : tm.snapshots) x.push_back(s.weighted_s_acc), y.push_back(s.accuracy);
+    }
     const double r = pearson(x, y);
     const auto ci = bootstrap_pearson_ci(x, y, plan.bootstrap, 0.95, 1);
     const bool ok = ci.first > 0;
@@ -389,11 +392,12 @@ ReproduceResult run_reproduce(const ReproduceOptions& opt, const ReproducePlan& 
                            "Pearson r = 0.72",
                            "r = " + fmt("%.3f", r) + ", 95% bootstrap CI [" + fmt("%.3f", ci.first) + ", " +
                                fmt("%.3f", ci.second) + "], n = " + std::to_string(x.size()) +
-                               " models (seeds x configurations x checkpoints)",
+                               " (model, checkpoint) points from " + std::to_string(n_models) +
+                               " models (seeds x configurations)",
                            ok ? (contains ? "yes" : "yes (direction; r differs)") : "no",
                            std::string("a positive correlation when the interval excludes 0; 0.72 is ") +
                                (contains ? "inside" : "outside") + " our interval"));
-    res.summary["correlation"] = {{"n", x.size()}, {"r", r}, {"ci_low", ci.first}, {"ci_high", ci.second},
+    res.summary["correlation"] = {{"n", x.size()}, {"n_models", n_models}, {"r", r}, {"ci_low", ci.first}, {"ci_high", ci.second},
                                   {"level", 0.95}, {"resamples", plan.bootstrap}};
   }
 
@@ -461,9 +465,9 @@ ReproduceResult run_reproduce(const ReproduceOptions& opt, const ReproducePlan& 
     stages.say("Count01: the minimal solution (D=1, one head, d_head=1) and " + std::to_string(plan.tiny_seeds) +
                " seeds of tiny training at D = 1, 2, 4");
     Model<float> m1 = build_minimal_solution(*task);
-    const SolutionCheck c1 = verify_count01_model(m1, *task, 12, 50000, 1, opt.jobs);
+    const SolutionCheck c1 = verify_count01_model(m1, *task, plan.verify_up_to, plan.verify_random, 1, opt.jobs);
     Model<float> m2 = build_minimal_solution_no_bias(*task);
-    const SolutionCheck c2 = verify_count01_model(m2, *task, 12, 50000, 1, opt.jobs);
+    const SolutionCheck c2 = verify_count01_model(m2, *task, plan.verify_up_to, plan.verify_random, 1, opt.jobs);
     TinyTrainingOptions to;
     to.d_models = {1, 2, 4};
     to.seeds = plan.tiny_seeds;
@@ -543,7 +547,9 @@ ReproduceResult run_reproduce(const ReproduceOptions& opt, const ReproducePlan& 
       const std::string adir = (fs::path(opt.out) / "count01_main" / "analysis").string();
       ensure_writable_dir(adir);
       const TrainConfig cfg = count01_config(tm.spec, plan.count01_steps);
-      save_run((fs::path(opt.out) / "count01_main" / "run").string(), cfg, *tm.final_model);
+      const std::string run_dir = (fs::path(opt.out) / "count01_main" / "run").string();
+      ensure_writable_dir(run_dir);
+      save_run(run_dir, cfg, *tm.final_model);
       HeadStudyOptions ho;
       ho.threads = opt.jobs;
       ho.model_source = tm.spec.label();

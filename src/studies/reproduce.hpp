@@ -26,11 +26,13 @@ struct ReproduceOptions {
 struct ReproducePlan {
   int main_seeds = 8;           // Count01 D32 H16 E2 models (the paper's main configuration)
   int isolated_seeds = 8;       // 1-head models at the same d_head (D32 H1 E2)
-  int grid_seeds = 4;           // per extra configuration (D16 H8 E2, D8 H4 E2) for the correlation
+  int grid_seeds = 7;           // per extra configuration (D16 H8 E2, D8 H4 E2) for the correlation
   int64_t count01_steps = 1000;
   std::vector<int64_t> snapshots = {10, 20, 40, 80};  // training checkpoints studied (the last step always is)
   int probe_train = 2000, probe_test = 2000;          // Count01 splits for the per-head metrics
   int intervention_models = 1;  // main models whose heads get the w01 intervention
+  int verify_up_to = 12;         // the hand-built solutions are checked on every string up to this length
+  int verify_random = 50000;     // ... and on this many random longer ones
   int tiny_seeds = 50;
   int64_t tiny_steps = 1500;
   int64_t mol_steps = 20000;    // Max-of-List recipe (cosine over these steps)
