@@ -407,16 +407,18 @@ void count01_text(std::ostringstream& o, const nlohmann::json& s) {
     o << "\nLogit dynamics: the answer is the top logit at '=' in " << pct(d["answer_top_at_eq"].get<double>())
       << " of examples, EOS at the answer position in " << pct(d["eos_top_at_answer"].get<double>()) << " (both "
       << pct(d["both"].get<double>()) << ")\n";
-    o << "  mean logit (4 / 5 / EOS)     answer 4                   answer 5\n";
+    char header[200];
+    std::snprintf(header, sizeof header, "  %-29s %-26s %s\n", "mean logit (4 / 5 / EOS)", "answer 4", "answer 5");
+    o << header;
     for (const char* pos : {"eq", "answer"}) {
       auto triple = [&](const nlohmann::json& j) {
         return num(j["4"]) + " / " + num(j["5"]) + " / " + num(j["EOS"]);
       };
       char line[200];
-      std::snprintf(line, sizeof line, "  at %-26s %-26s %s\n", std::string(pos) == "eq" ? "'='" : "the answer",
+      std::snprintf(line, sizeof line, "  %-29s %-26s %s\n", std::string(pos) == "eq" ? "at '='" : "at the answer",
                     triple(d["mean_logits"][pos]["4"]).c_str(), triple(d["mean_logits"][pos]["5"]).c_str());
       o << line;
-      std::snprintf(line, sizeof line, "    of which heads %-17s %-26s %s\n", "",
+      std::snprintf(line, sizeof line, "  %-29s %-26s %s\n", "  of which the heads",
                     triple(d["parts"][pos]["4"]["heads"]).c_str(), triple(d["parts"][pos]["5"]["heads"]).c_str());
       o << line;
     }
