@@ -8,7 +8,9 @@
 
 #include "cli/common.hpp"
 #include "core/atomic_file.hpp"
+#include "core/error.hpp"
 #include "studies/head_study.hpp"
+#include "tasks/task.hpp"
 
 namespace hc::cli {
 
@@ -19,6 +21,7 @@ namespace fs = std::filesystem;
 struct AnalyzeFlags {
   LoadFlags load;
   std::string eval_set;
+  std::string train_set;
   int n = 5000;
   uint64_t seed = 1;
   std::string only;
@@ -49,6 +52,17 @@ void run(const AnalyzeFlags& f) {
   opt.threads = f.threads > 0 ? f.threads : default_threads();
   opt.model_source = m.source;
   const Dataset ds = eval_dataset(*m.task, f.eval_set, f.n, f.seed);
+  // The Count01 probe's training split; without --train-set head_study
+  // generates one from the task's train split.
+  Dataset train;
+  if (!f.train_set.empty()) {
+    if (!count01_analyses_apply(c, *m.task))
+      throw Error("--train-set: only the Count01 analyses (head_metrics, w01_intervention) use a train set, and they "
+                  "need a one-layer Count01 model; this is a " + m.task->name() + " model with " +
+                  std::to_string(c.n_layers) + " layer(s): drop --train-set");
+    train = load_text(*m.task, f.train_set);
+    opt.train = &train;
+  }
   const std::string out = f.out.empty() ? default_out(m, f.load.path) : f.out;
   ensure_writable_dir(out);
 
@@ -72,10 +86,13 @@ void register_analyze(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("analyze", "Run the head study: ablations, edge scaling, attention, DLA, ...");
   f->load.add_to(*sub);
   sub->add_option("--eval-set", f->eval_set, "Evaluation set in the text form (default: generated held-out set)");
-  sub->add_option("--n", f->n, "Size of the generated held-out set (default 5000)");
+  sub->add_option("--train-set", f->train_set,
+                  "Count01: the split the s-acc probe is fitted on, in the text form (default: generated train split)");
+  sub->add_option("--n", f->n, "Size of the generated held-out set (and of the generated train split; default 5000)");
   sub->add_option("--seed", f->seed, "Seed of the generated held-out set and invariance families (default 1)");
   sub->add_option("--only", f->only,
-                  "Comma-separated analyses: ablation, edge_scaling, attention, value_norms, invariance, dla, circuits");
+                  "Comma-separated analyses: ablation, edge_scaling, attention, value_norms, invariance, dla, circuits, "
+                  "and for one-layer Count01 models head_metrics, w01_intervention, logit_dynamics");
   sub->add_option("--heads-of-interest", f->heads_of_interest,
                   "Comma-separated heads: edge-scaling pairs only among these (default: every pair)");
   sub->add_option("--families", f->families,

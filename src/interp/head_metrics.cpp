@@ -226,7 +226,7 @@ HeadMetricsResult head_metrics(const Model<float>& model, const Task& task, cons
   table.description = "one row per head: the Count01 paper's metrics at '='";
   table.dataset = "probe fitted on " + train.source + " (" + std::to_string(tr.N) + " examples), scored on " +
                   test.source + " (" + std::to_string(te.N) + " examples)";
-  table.columns = {"head", "s_acc", "l_acc", "auc", "w01", "w02", "mean_score", "success", "failure"};
+  table.columns = {"head", "s_acc", "l_acc", "auc", "w01", "w02", "success", "failure", "mean_score"};
   nlohmann::json heads = nlohmann::json::array();
   double num_w = 0, den_w = 0;
   for (int h = 0; h < H; ++h) {
@@ -257,7 +257,7 @@ HeadMetricsResult head_metrics(const Model<float>& model, const Task& task, cons
     heads.push_back({{"head", h}, {"s_acc", m.s_acc}, {"l_acc", m.l_acc}, {"auc", m.auc}, {"w01", num(m.w01)},
                      {"w02", num(m.w02)}, {"mean_score", m.mean_score}, {"success", m.success},
                      {"failure", m.failure}});
-    table.add_row({h, m.s_acc, m.l_acc, m.auc, num(m.w01), num(m.w02), m.mean_score, m.success ? 1 : 0, m.failure});
+    table.add_row({h, m.s_acc, m.l_acc, m.auc, num(m.w01), num(m.w02), m.success ? 1 : 0, m.failure, m.mean_score});
     res.heads.push_back(m);
   }
   // With every a_h = 0 (a model that writes nothing) the weights are

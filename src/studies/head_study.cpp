@@ -10,16 +10,30 @@
 #include "interp/circuits.hpp"
 #include "interp/dla.hpp"
 #include "interp/edge_scaling.hpp"
+#include "interp/head_metrics.hpp"
 #include "interp/invariance.hpp"
+#include "interp/logit_dynamics.hpp"
 #include "interp/patch.hpp"
 #include "interp/value_norms.hpp"
+#include "interp/w01_intervention.hpp"
 
 namespace hc {
 
 const std::vector<std::string>& analysis_names() {
-  static const std::vector<std::string> names = {"ablation",   "edge_scaling", "attention", "value_norms",
-                                                 "invariance", "dla",          "circuits"};
+  static const std::vector<std::string> names = {"ablation",     "edge_scaling",     "attention",
+                                                 "value_norms",  "invariance",       "dla",
+                                                 "circuits",     "head_metrics",     "w01_intervention",
+                                                 "logit_dynamics"};
   return names;
+}
+
+const std::vector<std::string>& count01_analysis_names() {
+  static const std::vector<std::string> names = {"head_metrics", "w01_intervention", "logit_dynamics"};
+  return names;
+}
+
+bool count01_analyses_apply(const ModelConfig& config, const Task& task) {
+  return task.name() == "count01" && config.n_layers == 1;
 }
 
 namespace {
@@ -80,7 +94,22 @@ HeadStudy head_study(const Model<float>& model, const Task& task, const Dataset&
   if (data.examples.empty())
     throw Error("the evaluation set '" + data.source + "' holds no examples: give a file with at least one example");
   const ModelConfig& c = model.config();
-  const std::vector<std::string> run = opt.only.empty() ? analysis_names() : opt.only;
+  const auto& c01 = count01_analysis_names();
+  auto is_c01 = [&](const std::string& n) { return std::find(c01.begin(), c01.end(), n) != c01.end(); };
+  const bool c01_ok = count01_analyses_apply(c, task);
+  std::vector<std::string> run;
+  if (opt.only.empty()) {
+    for (const auto& n : analysis_names())
+      if (c01_ok || !is_c01(n)) run.push_back(n);
+  } else {
+    run = opt.only;
+    for (const auto& n : run)
+      if (is_c01(n) && !c01_ok)
+        throw Error("--only: the analysis '" + n + "' needs a one-layer Count01 model (the paper's setting); this is " +
+                    (task.name() == "count01" ? "a " + std::to_string(c.n_layers) + "-layer Count01 model"
+                                              : "a " + task.name() + " model") +
+                    ": drop " + join(c01, ", ") + " from --only");
+  }
   auto wanted = [&](const std::string& n) { return std::find(run.begin(), run.end(), n) != run.end(); };
   for (int h : opt.heads_of_interest)
     if (h < 0 || h >= c.n_layers * c.n_heads)
@@ -152,6 +181,39 @@ HeadStudy head_study(const Model<float>& model, const Task& task, const Dataset&
   if (wanted("circuits")) {
     auto r = circuits(model, task);
     take("circuits", r.summary, std::move(r.tables));
+  }
+  if (wanted("head_metrics") || wanted("w01_intervention")) {
+    Dataset generated;
+    const Dataset* train = opt.train;
+    if (!train) {
+      generated = generate(task, Split::Train, int(data.examples.size()), opt.seed, 2);
+      generated.source = "generated train split (seed " + std::to_string(opt.seed) + ", stream 2, n " +
+                         std::to_string(data.examples.size()) + ")";
+      train = &generated;
+    }
+    if (train->examples.empty())
+      throw Error("the train set '" + train->source + "' holds no examples: give a file with at least one example");
+    s["train_set"] = train->source;
+    s["n_train"] = train->examples.size();
+    if (wanted("head_metrics")) {
+      auto r = head_metrics(model, task, *train, data);
+      nlohmann::json heads = nlohmann::json::array();
+      for (const auto& h : r.summary.at("heads"))
+        heads.push_back({{"head", h.at("head")}, {"s_acc", h.at("s_acc")}, {"l_acc", h.at("l_acc")},
+                         {"auc", h.at("auc")}, {"w01", h.at("w01")}, {"w02", h.at("w02")},
+                         {"success", h.at("success")}, {"failure", h.at("failure")}});
+      s["heads"] = heads;
+      s["weighted_s_acc"] = r.weighted_s_acc;
+      take("head_metrics", r.summary, std::move(r.tables));
+    }
+    if (wanted("w01_intervention")) {
+      auto r = w01_intervention(model, task, *train, data);
+      take("w01_intervention", r.summary, std::move(r.tables));
+    }
+  }
+  if (wanted("logit_dynamics")) {
+    auto r = logit_dynamics(model, task, data);
+    take("logit_dynamics", r.summary, std::move(r.tables));
   }
   st.text = summary_text(s);
   return st;
@@ -301,6 +363,83 @@ void attention_text(std::ostringstream& o, const nlohmann::json& a, const std::v
   }
 }
 
+void count01_text(std::ostringstream& o, const nlohmann::json& s) {
+  if (s.contains("head_metrics")) {
+    const auto& m = s["head_metrics"];
+    o << "\nCount01 head metrics at '=' (probe fitted on " << s["train_set"].get<std::string>() << ", "
+      << s["n_train"] << " examples; scored on the eval set)\n";
+    o << "  head   s-acc    l-acc    AUC       w01        w02        success  failure\n";
+    for (const auto& h : m["heads"]) {
+      char line[200];
+      std::snprintf(line, sizeof line, "  %-6d %-8s %-8s %-9s %-10s %-10s %-8s %s\n", h["head"].get<int>(),
+                    num(h["s_acc"], "%.4f").c_str(), num(h["l_acc"], "%.4f").c_str(), num(h["auc"], "%.5f").c_str(),
+                    num(h["w01"], "%.4g").c_str(), num(h["w02"], "%.4g").c_str(), h["success"].get<bool>() ? "yes" : "no",
+                    h["failure"].get<std::string>().c_str());
+      o << line;
+    }
+    o << "  weighted head s-acc: " << num(m["weighted_s_acc"], "%.4f") << "; successful heads (s-acc >= "
+      << num(m["thresholds"]["success_s_acc"]) << "): " << m["n_successful"] << " of " << m["heads"].size() << "\n";
+  }
+  if (s.contains("w01_intervention")) {
+    const auto& w = s["w01_intervention"];
+    o << "\nw01 intervention: s-acc with the head's attention at '=' replaced by the synthetic 0/1 row\n";
+    o << "  head   now   ";
+    for (const auto& g : w["grid"]) {
+      char col[16];
+      std::snprintf(col, sizeof col, " %-6s", num(g, "%.3g").c_str());
+      o << col;
+    }
+    o << "   (w01)\n";
+    for (const auto& h : w["heads"]) {
+      char head[48];
+      std::snprintf(head, sizeof head, "  %-6d %-6s", h["head"].get<int>(), num(h["s_acc_unmodified"]).c_str());
+      o << head;
+      for (const auto& a : h["s_acc"]) {
+        char col[16];
+        std::snprintf(col, sizeof col, " %-6s", num(a).c_str());
+        o << col;
+      }
+      o << "\n";
+    }
+  }
+  if (s.contains("logit_dynamics")) {
+    const auto& d = s["logit_dynamics"];
+    o << "\nLogit dynamics: the answer is the top logit at '=' in " << pct(d["answer_top_at_eq"].get<double>())
+      << " of examples, EOS at the answer position in " << pct(d["eos_top_at_answer"].get<double>()) << " (both "
+      << pct(d["both"].get<double>()) << ")\n";
+    char header[200];
+    std::snprintf(header, sizeof header, "  %-29s %-26s %s\n", "mean logit (4 / 5 / EOS)", "answer 4", "answer 5");
+    o << header;
+    for (const char* pos : {"eq", "answer"}) {
+      auto triple = [&](const nlohmann::json& j) {
+        return num(j["4"]) + " / " + num(j["5"]) + " / " + num(j["EOS"]);
+      };
+      char line[200];
+      std::snprintf(line, sizeof line, "  %-29s %-26s %s\n", std::string(pos) == "eq" ? "at '='" : "at the answer",
+                    triple(d["mean_logits"][pos]["4"]).c_str(), triple(d["mean_logits"][pos]["5"]).c_str());
+      o << line;
+      std::snprintf(line, sizeof line, "  %-29s %-26s %s\n", "  of which the heads",
+                    triple(d["parts"][pos]["4"]["heads"]).c_str(), triple(d["parts"][pos]["5"]["heads"]).c_str());
+      o << line;
+    }
+    o << "  heads biased toward 4: " << d["n_toward_4"] << ", toward 5: " << d["n_toward_5"] << "\n";
+    o << "  head   bias 5-4   share   |W_O W_U| 4/5/EOS       favours at '=' (ans 4, 5)  at the answer (ans 4, 5)\n";
+    for (const auto& h : d["heads"]) {
+      const auto& n = h["wo_wu_norm"];
+      const auto& f = h["favours"];
+      auto fav = [](const nlohmann::json& j) { return j.is_null() ? std::string("-") : j.get<std::string>(); };
+      char line[240];
+      std::snprintf(line, sizeof line, "  %-6d %-10s %-7s %-23s %-26s %s\n", h["head"].get<int>(),
+                    num(h["bias_45"]).c_str(),
+                    h["share_of_logit_diff"].is_null() ? "-" : pct(h["share_of_logit_diff"].get<double>()).c_str(),
+                    (num(n["4"]) + " / " + num(n["5"]) + " / " + num(n["EOS"])).c_str(),
+                    (fav(f["eq"]["4"]) + ", " + fav(f["eq"]["5"])).c_str(),
+                    (fav(f["answer"]["4"]) + ", " + fav(f["answer"]["5"])).c_str());
+      o << line;
+    }
+  }
+}
+
 }  // namespace
 
 std::string summary_text(const nlohmann::json& s) {
@@ -337,6 +476,7 @@ std::string summary_text(const nlohmann::json& s) {
          })
       << "\n";
   }
+  count01_text(o, s);
   return o.str();
 }
 

@@ -16,8 +16,16 @@
 namespace hc {
 
 // The analyses, in the order they run: ablation, edge_scaling, attention,
-// value_norms, invariance, dla, circuits.
+// value_norms, invariance, dla, circuits, then the Count01 paper's
+// head_metrics, w01_intervention, logit_dynamics (one-layer Count01 models
+// only: skipped by default elsewhere, an error when asked for by name).
 const std::vector<std::string>& analysis_names();
+
+// The analyses that need a one-layer Count01 model.
+const std::vector<std::string>& count01_analysis_names();
+
+// Whether the Count01 analyses apply to this model and task.
+bool count01_analyses_apply(const ModelConfig& config, const Task& task);
 
 // "ablation,dla" -> {"ablation", "dla"}; an unknown or empty name is an
 // hc::Error listing the valid ones.
@@ -35,6 +43,10 @@ struct HeadStudyOptions {
   uint64_t seed = 1;                    // generated families
   int threads = 1;
   std::string model_source;             // for the summary
+  // Count01 analyses: the split the s-acc probe is fitted on (the evaluation
+  // set scores it). Null: generated from Split::Train, as many examples as the
+  // evaluation set, seed `seed`, stream 2 (disjoint from the test split by hash).
+  const Dataset* train = nullptr;
 };
 
 struct HeadStudy {
@@ -45,8 +57,11 @@ struct HeadStudy {
 
 // Summary: {"model", "task", "config": {L,D,H,E,V,T}, "eval_set", "n_examples",
 // "accuracy", "analyses": [..], and one key per analysis run ("ablation",
-// "edge_scaling", "attention", "value_norms", "invariance", "dla", "circuits")
-// holding that analysis's summary}.
+// "edge_scaling", "attention", "value_norms", "invariance", "dla", "circuits",
+// "head_metrics", "w01_intervention", "logit_dynamics") holding that
+// analysis's summary}. With head_metrics also "train_set", "n_train", the
+// top-level "heads": [{"head","s_acc","l_acc","auc","w01","w02","success",
+// "failure"}] and "weighted_s_acc".
 HeadStudy head_study(const Model<float>& model, const Task& task, const Dataset& data, const HeadStudyOptions& opt);
 
 // The text summary of a head_study summary.

@@ -553,6 +553,12 @@ ReproduceResult run_reproduce(const ReproduceOptions& opt, const ReproducePlan& 
       HeadStudyOptions ho;
       ho.threads = opt.jobs;
       ho.model_source = tm.spec.label();
+      // The generic analyses plus logit dynamics: head_metrics and the w01
+      // intervention, which head_study would also run on a one-layer Count01
+      // model, are computed above on probe_train / probe_test already.
+      const auto& c01 = count01_analysis_names();
+      for (const auto& n : analysis_names())
+        if (n == "logit_dynamics" || std::find(c01.begin(), c01.end(), n) == c01.end()) ho.only.push_back(n);
       const HeadStudy hs = head_study(*tm.final_model, *task, probe_test, ho);
       for (const auto& t : hs.tables) write_csv(t, adir);
       write_file_atomic((fs::path(adir) / "summary.json").string(), hs.summary.dump(2) + "\n");

@@ -3,12 +3,15 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "interp/head_metrics.hpp"
 #include "model/hooks.hpp"
 #include "tasks/task.hpp"
 
 namespace hc {
 
 namespace {
+
+constexpr int kHeadMetricsSplit = 2000;  // examples in each of the train and test splits
 
 // Held-out accuracy at the query position with head `head` zero-ablated
 // (its z set to 0; -1: no ablation).
@@ -38,17 +41,40 @@ double accuracy_without_head(const Model<float>& model, const Task& task, const 
   return double(ok) / double(ds.examples.size());
 }
 
+void add_head_metrics(AnalysisOutput& out, const Model<float>& model, const Task& task, const TrainConfig& cfg) {
+  if (task.name() != "count01" || model.config().n_layers != 1)
+    throw Error("analysis \"head_metrics\" needs a one-layer Count01 model; this run is " + task.name() + " with " +
+                std::to_string(model.config().n_layers) + " layer(s)");
+  const Dataset train = generate(task, Split::Train, kHeadMetricsSplit, cfg.seed, 2);
+  const Dataset test = generate(task, Split::Test, kHeadMetricsSplit, cfg.seed, 1);
+  const HeadMetricsResult r = head_metrics(model, task, train, test);
+  for (const HeadMetric& m : r.heads) {
+    out.heads.push_back({m.head, "s_acc", m.s_acc});
+    out.heads.push_back({m.head, "l_acc", m.l_acc});
+    out.heads.push_back({m.head, "auc", m.auc});
+    out.heads.push_back({m.head, "w01", m.w01});  // NaN (NULL in SQLite) if no string had both a 0 and a 1
+    out.heads.push_back({m.head, "w02", m.w02});
+    out.heads.push_back({m.head, "success", m.success ? 1.0 : 0.0});
+  }
+  out.metrics["weighted_s_acc"] = r.weighted_s_acc;
+}
+
 }  // namespace
 
-std::vector<HeadFigure> run_analyses(const std::vector<std::string>& analyses, const Model<float>& model,
-                                     const TrainConfig& cfg) {
-  std::vector<HeadFigure> out;
+AnalysisOutput run_analyses(const std::vector<std::string>& analyses, const Model<float>& model,
+                            const TrainConfig& cfg) {
+  AnalysisOutput out;
   for (const auto& name : analyses) {
-    if (name != "ablation") throw Error("unknown analysis '" + name + "'");
     auto task = make_task(cfg.task);
-    const Dataset ds = generate(*task, Split::Test, std::min(cfg.eval_size, 2000), cfg.seed, 1);
-    for (int h = 0; h < model.config().n_heads; ++h)
-      out.push_back({h, "zero_ablation_accuracy", accuracy_without_head(model, *task, ds, h)});
+    if (name == "ablation") {
+      const Dataset ds = generate(*task, Split::Test, std::min(cfg.eval_size, 2000), cfg.seed, 1);
+      for (int h = 0; h < model.config().n_heads; ++h)
+        out.heads.push_back({h, "zero_ablation_accuracy", accuracy_without_head(model, *task, ds, h)});
+    } else if (name == "head_metrics") {
+      add_head_metrics(out, model, *task, cfg);
+    } else {
+      throw Error("unknown analysis '" + name + "'");
+    }
   }
   return out;
 }

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 
 const std::vector<std::string>& metric_names() {
   static const std::vector<std::string> n = {"parameters", "steps_done", "accuracy", "eos_accuracy", "seq_accuracy",
-                                             "test_loss", "n_test", "reached_target"};
+                                             "test_loss", "n_test", "reached_target", "weighted_s_acc"};
   return n;
 }
 
@@ -106,6 +106,7 @@ void write_sqlite(const std::string& path, const SweepResults& r, const Table& t
       for (const auto& m : metric_names())
         if (o.metrics.contains(m)) {
           const auto& v = o.metrics.at(m);
+          if (v.is_null()) continue;
           metrics.push_back({o.digest, m, v.is_boolean() ? double(v.get<bool>()) : v.get<double>()});
         }
       for (const auto& h : o.heads) heads.push_back({o.digest, h.head, h.metric, h.value});

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <limits>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
@@ -40,8 +41,11 @@ RunOutcome run_outcome_from_json(const nlohmann::json& j) {
   o.error = j.at("error").get<std::string>();
   o.options = nlohmann::ordered_json(j.at("options"));
   o.metrics = j.at("metrics");
+  // A NaN figure (e.g. w01 of a model that never saw both a 0 and a 1) is
+  // written as JSON null.
   for (const auto& h : j.at("heads"))
-    o.heads.push_back({h.at("head").get<int>(), h.at("metric").get<std::string>(), h.at("value").get<double>()});
+    o.heads.push_back({h.at("head").get<int>(), h.at("metric").get<std::string>(),
+                       h.at("value").is_null() ? std::numeric_limits<double>::quiet_NaN() : h.at("value").get<double>()});
   return o;
 }
 
@@ -99,7 +103,9 @@ RunOutcome execute_run(const RunSpec& run, const std::vector<std::string>& analy
                    {"accuracy", r.final_eval.accuracy},          {"eos_accuracy", r.final_eval.eos_accuracy},
                    {"seq_accuracy", r.final_eval.seq_accuracy},  {"test_loss", r.final_eval.loss},
                    {"n_test", r.final_eval.n},                   {"reached_target", r.reached_target}};
-      o.heads = run_analyses(analyses, model, cfg);
+      AnalysisOutput an = run_analyses(analyses, model, cfg);
+      o.heads = std::move(an.heads);
+      for (auto it = an.metrics.begin(); it != an.metrics.end(); ++it) o.metrics[it.key()] = it.value();
       o.status = "ok";
     } catch (const std::exception& e) {
       o.status = "failed";

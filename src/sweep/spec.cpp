@@ -9,7 +9,7 @@
 namespace hc {
 
 const std::vector<std::string>& known_analyses() {
-  static const std::vector<std::string> names = {"ablation"};
+  static const std::vector<std::string> names = {"ablation", "head_metrics"};
   return names;
 }
 
@@ -85,6 +85,26 @@ SweepSpec parse_spec(const std::string& text, const std::string& source) {
     s.options[k] = v;
   }
   if (s.seeds.empty()) s.seeds.push_back(1);
+  // head_metrics is the Count01 paper's analysis of one-layer models: every
+  // run must be one, or the sweep would train models it cannot analyse.
+  if (std::find(s.analyses.begin(), s.analyses.end(), "head_metrics") != s.analyses.end()) {
+    auto values = [&](const char* k) {
+      const auto& v = s.options[k];
+      return v.is_array() ? v : nlohmann::ordered_json::array({v});
+    };
+    if (!s.options.contains("task"))
+      throw Error(source + ": analysis \"head_metrics\" needs Count01 models, but the task defaults to max-of-list: "
+                  "add \"task\": \"count01\"");
+    for (const auto& t : values("task"))
+      if (t != "count01")
+        throw Error(source + ": analysis \"head_metrics\" needs Count01 models, but the spec has task " + t.dump() +
+                    ": use \"task\": \"count01\" or drop \"head_metrics\"");
+    if (s.options.contains("layers"))
+      for (const auto& l : values("layers"))
+        if (l != 1)
+          throw Error(source + ": analysis \"head_metrics\" needs one-layer models, but the spec has layers " +
+                      l.dump() + ": use \"layers\": 1 or drop \"head_metrics\"");
+  }
   return s;
 }
 

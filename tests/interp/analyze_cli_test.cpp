@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "../cli/cli_util.hpp"
@@ -72,6 +73,121 @@ TEST(AnalyzeCli, WorksOnACount01Model) {
   EXPECT_EQ(j["attention"]["classes"], (nlohmann::json{"0", "1", "2", "="}));
   // Default output directory: beside the weights file.
   EXPECT_TRUE(fs::exists(dir + "/c01-analysis/summary.json"));
+}
+
+std::string c01_args() {
+  return fixture("count01_tl.safetensors") + " --task count01 --train-set " + fixture("count01_tl.train.txt") +
+         " --eval-set " + fixture("count01_tl.test.txt");
+}
+
+// The acceptance test of issue 5, part 1: every head's paper metrics through
+// the CLI match PyTorch + scikit-learn on the fixture's own splits.
+TEST(AnalyzeCli, Count01HeadMetricsMatchTheFixture) {
+  const std::string out = testing::temp_dir("analyze-c01-metrics");
+  auto r = run_cli("analyze " + c01_args() + " --json --out " + out);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  const auto want = testing::fixture_json("count01_tl.expected.json");
+  EXPECT_EQ(j.at("n_train").get<int>(), want.at("n_train").get<int>());
+  EXPECT_EQ(j.at("n_examples").get<int>(), want.at("n_test").get<int>());
+  EXPECT_NE(j.at("train_set").get<std::string>().find("count01_tl.train.txt"), std::string::npos);
+  // The Count01 analyses are in the default set.
+  for (const char* a : {"head_metrics", "w01_intervention", "logit_dynamics"})
+    EXPECT_TRUE(j.contains(a)) << a;
+  ASSERT_EQ(j.at("heads").size(), want.at("heads").size());
+  for (const auto& e : want.at("heads")) {
+    const int h = e.at("head").get<int>();
+    const auto& g = j["heads"][size_t(h)];
+    SCOPED_TRACE("head " + std::to_string(h));
+    EXPECT_EQ(g.at("head").get<int>(), h);
+    EXPECT_NEAR(g.at("s_acc").get<double>(), e.at("s_acc").get<double>(), 0.005);
+    EXPECT_NEAR(g.at("l_acc").get<double>(), e.at("l_acc").get<double>(), 0.005);
+    EXPECT_NEAR(g.at("auc").get<double>(), e.at("auc").get<double>(), 0.002);
+    EXPECT_NEAR(g.at("w01").get<double>() / e.at("w01").get<double>(), 1.0, 0.01);
+    EXPECT_NEAR(g.at("w02").get<double>() / e.at("w02").get<double>(), 1.0, 0.01);
+    EXPECT_EQ(g.at("success").get<bool>(), g.at("s_acc").get<double>() >= 0.95);
+    EXPECT_TRUE(g.at("failure").is_string());
+  }
+  const double w = j.at("weighted_s_acc").get<double>();
+  EXPECT_GT(w, 0.5);
+  EXPECT_LE(w, 1.0);
+  EXPECT_DOUBLE_EQ(w, j["head_metrics"]["weighted_s_acc"].get<double>());
+  // w01 intervention: 13 grid points per head; logit dynamics on the same set.
+  EXPECT_EQ(j["w01_intervention"]["grid"].size(), 13u);
+  EXPECT_EQ(j["w01_intervention"]["heads"].size(), 16u);
+  EXPECT_DOUBLE_EQ(j["logit_dynamics"]["answer_top_at_eq"].get<double>(), want.at("accuracy").get<double>());
+  EXPECT_DOUBLE_EQ(j["logit_dynamics"]["eos_top_at_answer"].get<double>(), want.at("eos_accuracy").get<double>());
+  // The tables, with the columns the issue names first.
+  EXPECT_EQ(nlohmann::json::parse(read_file(out + "/summary.json")), j);
+  auto header = [&](const std::string& t) {
+    const std::string csv = read_file(out + "/" + t + ".csv");
+    return csv.substr(0, csv.find('\n'));
+  };
+  EXPECT_EQ(header("heads").rfind("head,s_acc,l_acc,auc,w01,w02,success,failure", 0), 0u) << header("heads");
+  EXPECT_EQ(header("w01_intervention"), "head,w01,s_acc");
+  EXPECT_EQ(header("logit_dynamics"), "head,position,answer,token,contribution");
+  EXPECT_TRUE(fs::exists(out + "/logit_dynamics_heads.csv"));
+}
+
+TEST(AnalyzeCli, Count01TextSummaryHasTheHeadTable) {
+  const std::string out = testing::temp_dir("analyze-c01-text");
+  auto r = run_cli("analyze " + c01_args() + " --only head_metrics,logit_dynamics --out " + out);
+  ASSERT_EQ(r.code, 0) << r.output;
+  // The figures the text shows are those of summary.json; the count of
+  // successful heads is PyTorch + scikit-learn's (s-acc >= 0.95).
+  const auto j = nlohmann::json::parse(read_file(out + "/summary.json"));
+  char weighted[64];
+  std::snprintf(weighted, sizeof weighted, "weighted head s-acc: %.4f", j.at("weighted_s_acc").get<double>());
+  int n_ok = 0;
+  const auto want = testing::fixture_json("count01_tl.expected.json");
+  for (const auto& e : want.at("heads")) n_ok += e.at("s_acc").get<double>() >= 0.95;
+  const std::string successful = "successful heads (s-acc >= 0.95): " + std::to_string(n_ok) + " of 16";
+  for (const std::string s : {std::string("Count01 head metrics at '='"), std::string("s-acc"), std::string("l-acc"),
+                              std::string("AUC"), std::string(weighted), successful,
+                              std::string("Logit dynamics: the answer is the top logit at '=' in 100.00%"),
+                              std::string("EOS at the answer position in 100.00%")})
+    EXPECT_NE(r.output.find(s), std::string::npos) << s << "\n" << r.output;
+  // Every failure signature printed is the one in summary.json.
+  for (const auto& h : j.at("heads")) EXPECT_NE(r.output.find(h.at("failure").get<std::string>()), std::string::npos);
+  EXPECT_EQ(r.output.find("w01 intervention"), std::string::npos);  // not asked for
+  EXPECT_EQ(r.output.find("Ablation"), std::string::npos);
+}
+
+// Without --train-set the probe is fitted on a generated train split, disjoint
+// from the (generated) test split.
+TEST(AnalyzeCli, Count01GeneratesTheTrainSplitWhenNotGiven) {
+  const std::string out = testing::temp_dir("analyze-c01-gen");
+  auto r = run_cli("analyze " + fixture("count01_tl.safetensors") + " --task count01 --n 800 --only head_metrics --json --out " + out);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  EXPECT_EQ(j.at("n_train").get<int>(), 800);
+  EXPECT_EQ(j.at("n_examples").get<int>(), 800);
+  EXPECT_NE(j.at("train_set").get<std::string>().find("generated train split"), std::string::npos);
+  EXPECT_NE(j.at("eval_set").get<std::string>().find("generated test split"), std::string::npos);
+  EXPECT_EQ(j.at("heads").size(), 16u);
+}
+
+TEST(AnalyzeCli, Count01AnalysesOnOtherModelsAreSkippedOrRefused) {
+  const std::string dir = testing::temp_dir("analyze-c01-refused");
+  // Max-of-List default set: no Count01 analyses.
+  auto r = run_cli("analyze " + mol_args() + " --only ablation --json --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_FALSE(nlohmann::json::parse(r.output).contains("heads"));
+  r = run_cli("analyze " + mol_args() + " --only head_metrics --out " + dir + "/x");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("error: --only: the analysis 'head_metrics' needs a one-layer Count01 model"),
+            std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("max-of-list"), std::string::npos) << r.output;
+  r = run_cli("analyze " + mol_args() + " --train-set " + fixture(kMol + ".test.txt") + " --out " + dir + "/y");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("error: --train-set"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/x/summary.json"));
+  // A train set that is not Count01 text: the file and line are named.
+  write_file_atomic(dir + "/bad.txt", "0 1 1 = 4 EOS\n");
+  r = run_cli("analyze " + fixture("count01_tl.safetensors") + " --task count01 --train-set " + dir + "/bad.txt --out " + dir + "/z");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("bad.txt"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("line 1"), std::string::npos) << r.output;
 }
 
 TEST(AnalyzeCli, BadInputGetsAClearError) {

@@ -1,6 +1,8 @@
 // Sweep specs: the grid, and bad specs refused before anything runs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "sweep/spec.hpp"
 
@@ -47,6 +49,19 @@ TEST(SweepSpec, BadSpecsAreRefusedWithTheReason) {
   expect_spec_error(R"({"task": "count01", "seed": 3})", "\"seeds\"");
   expect_spec_error(R"({"task": "count01", "heads": [[2]]})", "list elements");
   expect_spec_error(R"({"task": "count01", "analyses": ["telepathy"]})", "unknown analysis");
+  // head_metrics is for one-layer Count01 models only.
+  expect_spec_error(R"({"analyses": ["head_metrics"]})", "defaults to max-of-list");
+  expect_spec_error(R"({"task": ["count01", "max-of-list"], "analyses": ["head_metrics"]})",
+                    "but the spec has task \"max-of-list\"");
+  expect_spec_error(R"({"task": "count01", "layers": [1, 2], "analyses": ["head_metrics"]})",
+                    "needs one-layer models, but the spec has layers 2");
+}
+
+TEST(SweepSpec, HeadMetricsIsAKnownAnalysis) {
+  const auto& known = known_analyses();
+  EXPECT_NE(std::find(known.begin(), known.end(), "head_metrics"), known.end());
+  SweepSpec s = parse_spec(R"({"task": "count01", "layers": 1, "analyses": ["ablation", "head_metrics"]})", "t");
+  EXPECT_EQ(s.analyses, (std::vector<std::string>{"ablation", "head_metrics"}));
 }
 
 }  // namespace

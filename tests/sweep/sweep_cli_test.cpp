@@ -183,6 +183,58 @@ TEST(SweepCli, BadSpecsAndOutputsFailBeforeAnythingRuns) {
   for (const char* o : {"/o1", "/o2", "/o3", "/o5"}) EXPECT_FALSE(fs::exists(dir + o + "/runs")) << o;
 }
 
+// analyses ["head_metrics"]: per run, H rows per metric in the heads table,
+// and weighted_s_acc as a per-run metric in results.csv and results.sqlite.
+TEST(SweepCli, HeadMetricsGiveHRowsPerRunPerMetric) {
+  const std::string dir = testing::temp_dir("sweep-head-metrics");
+  const char* spec = R"({"task": "count01", "d-model": 8, "heads": [2, 4], "steps": 60, "eval-every": 30,
+    "eval-size": 200, "seeds": 2, "analyses": ["head_metrics"]})";
+  const std::string csv = sweep(dir, "--jobs 2", spec);
+  const auto rows = lines(csv);
+  ASSERT_EQ(rows.size(), 5u);  // header + 4 runs
+  EXPECT_NE(rows[0].find(",reached_target,weighted_s_acc"), std::string::npos) << rows[0];
+  const std::string db = dir + "/out/results.sqlite";
+  for (const auto& r : sqlite_rows(db, "SELECT status FROM runs")) EXPECT_EQ(r, "ok");
+  // Per run and metric, one row per head (heads 0..H-1).
+  const auto counts = sqlite_rows(db,
+      "SELECT runs.heads, heads.metric, COUNT(*), MIN(heads.head), MAX(heads.head) FROM heads JOIN runs USING (run) "
+      "GROUP BY heads.run, heads.metric ORDER BY runs.\"index\", heads.metric");
+  ASSERT_EQ(counts.size(), 4u * 6u);
+  std::map<std::string, int> per_metric;
+  for (const auto& c : counts) {
+    std::vector<std::string> f;
+    std::stringstream ss(c);
+    for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
+    ASSERT_EQ(f.size(), 5u) << c;
+    EXPECT_EQ(f[2], f[0]) << c;  // H rows
+    EXPECT_EQ(f[3], "0") << c;
+    EXPECT_EQ(std::stoi(f[4]), std::stoi(f[0]) - 1) << c;
+    ++per_metric[f[1]];
+  }
+  EXPECT_EQ(per_metric, (std::map<std::string, int>{{"auc", 4}, {"l_acc", 4}, {"s_acc", 4}, {"success", 4},
+                                                    {"w01", 4}, {"w02", 4}}));
+  // Values are in range, and success agrees with s_acc.
+  EXPECT_EQ(sqlite_rows(db, "SELECT COUNT(*) FROM heads WHERE metric IN ('s_acc','l_acc','auc') AND "
+                            "(value < 0 OR value > 1)")[0], "0");
+  EXPECT_EQ(sqlite_rows(db, "SELECT COUNT(*) FROM heads a JOIN heads b ON a.run = b.run AND a.head = b.head "
+                            "WHERE a.metric = 'success' AND b.metric = 's_acc' AND a.value != (b.value >= 0.95)")[0], "0");
+  // weighted_s_acc: one per run in the metrics table, equal to the CSV column.
+  const auto w = sqlite_rows(db, "SELECT runs.weighted_s_acc, metrics.value FROM runs JOIN metrics USING (run) "
+                                 "WHERE metrics.name = 'weighted_s_acc' ORDER BY runs.\"index\"");
+  ASSERT_EQ(w.size(), 4u);
+  for (const auto& r : w) {
+    const auto comma = r.find(',');
+    EXPECT_EQ(r.substr(0, comma), r.substr(comma + 1)) << r;
+    const double v = std::stod(r.substr(0, comma));
+    EXPECT_GE(v, 0.0);
+    EXPECT_LE(v, 1.0);
+  }
+  // Resumed runs keep their figures: a rerun trains nothing and writes the same tables.
+  const std::string again = sweep(dir, "--jobs 1", spec);
+  EXPECT_EQ(again, csv);
+  EXPECT_EQ(sqlite_rows(db, "SELECT COUNT(*) FROM heads")[0], std::to_string(2 * (2 + 4) * 6));
+}
+
 TEST(SweepCli, ReportGroupsByAConfigColumn) {
   const std::string dir = testing::temp_dir("sweep-report");
   sweep(dir, "--jobs 2");
