@@ -17,6 +17,7 @@
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "interp/head_metrics.hpp"
+#include "interp/logit_dynamics.hpp"
 #include "interp/minimal_solution.hpp"
 #include "interp/w01_intervention.hpp"
 #include "studies/head_study.hpp"
@@ -160,6 +161,7 @@ struct TrainedModel {
   ModelSpec spec;
   std::vector<Snapshot> snapshots;  // in step order; the last is the final model
   std::optional<Model<float>> final_model;
+  nlohmann::json logit_dynamics;  // the final model's logit_dynamics() summary (main models only)
 };
 
 TrainConfig count01_config(const ModelSpec& s, int64_t steps) {
@@ -233,6 +235,7 @@ ReproduceResult run_reproduce(const ReproduceOptions& opt, const ReproducePlan& 
       s.heads = hm.heads;
       s.weighted_s_acc = hm.weighted_s_acc;
       tm.snapshots.push_back(std::move(s));
+      if (tm.spec.group == "main" && step == cfg.steps) tm.logit_dynamics = logit_dynamics(copy, *task, probe_test).summary;
       if (keep && step == cfg.steps) tm.final_model = std::move(copy);
     };
     train(cfg, to, model);
@@ -458,6 +461,55 @@ ReproduceResult run_reproduce(const ReproduceOptions& opt, const ReproducePlan& 
     json sj;
     for (auto& [k, v] : sig) sj[k] = v;
     res.summary["failure_signatures"] = sj;
+  }
+
+  // Claim 8: logit dynamics. Each head pushes toward `4` or `5`; the output
+  // layer weighs the heads so that the answer wins at `=` and EOS wins at the
+  // answer position one step later.
+  {
+    Table lt;
+    lt.name = "logit_dynamics_heads";
+    lt.description = "one row per (main model, head): its direct push on logit(4) - logit(5) at `=` and its share";
+    lt.dataset = probe_test.source;
+    lt.columns = {"model", "head", "bias_45", "toward", "bias_45_answer", "share_of_logit_diff"};
+    std::vector<double> top_eq, top_eos, max_resid;
+    int toward4 = 0, toward5 = 0, n_heads = 0;
+    for (const auto& tm : models) {
+      if (tm.logit_dynamics.is_null()) continue;
+      const json& ld = tm.logit_dynamics;
+      top_eq.push_back(ld.at("answer_top_at_eq").get<double>());
+      top_eos.push_back(ld.at("eos_top_at_answer").get<double>());
+      max_resid.push_back(ld.at("max_abs_residual").get<double>());
+      toward4 += ld.at("n_toward_4").get<int>();
+      toward5 += ld.at("n_toward_5").get<int>();
+      for (const auto& h : ld.at("heads")) {
+        ++n_heads;
+        lt.add_row({tm.spec.label(), h.at("head"), h.at("bias_45"), h.at("toward"), h.at("bias_45_answer"),
+                    h.at("share_of_logit_diff")});
+      }
+    }
+    if (!top_eq.empty()) {
+      const Stat se = stat_of(top_eq), sa = stat_of(top_eos);
+      const double resid = *std::max_element(max_resid.begin(), max_resid.end());
+      const bool ok = se.mean >= 0.99 && sa.mean >= 0.99 && toward4 > 0 && toward5 > 0;
+      claims.push_back(claim(
+          "logit_dynamics",
+          "Heads each lean toward `4` or `5`; the output layer aggregates them non-uniformly: the answer is the top "
+          "logit at `=`, EOS the top logit one step later",
+          "answer first at `=`, EOS first at the next position",
+          "answer top at `=`: " + fmt_stat(se, "%.4f") + " of examples; EOS top at the answer position: " +
+              fmt_stat(sa, "%.4f") + "; heads leaning toward 4: " + std::to_string(toward4) + ", toward 5: " +
+              std::to_string(toward5) + " (of " + std::to_string(n_heads) +
+              "); per-head parts + embed + bias sum to the logits within " + fmt("%.1e", resid),
+          ok ? "yes" : "no",
+          "yes when the answer is the top logit at `=` and EOS at the answer position in >= 99% of examples (mean "
+          "over main models) and heads lean both ways; per-head parts in logit_dynamics_heads.csv and "
+          "count01_main/analysis/logit_dynamics.csv"));
+      res.summary["logit_dynamics"] = {{"answer_top_at_eq", stat_json(se)}, {"eos_top_at_answer", stat_json(sa)},
+                                       {"n_toward_4", toward4}, {"n_toward_5", toward5},
+                                       {"max_abs_residual", resid}};
+      res.tables.push_back(std::move(lt));
+    }
   }
 
   // Claim 7: the minimal solution, and how often training finds a tiny model.

@@ -91,7 +91,7 @@ TEST(Reproduce, MiniaturePlanCoversEveryClaimAndWritesEveryFile) {
   // intervention, the correlation, isolated vs joint, failure signatures, the
   // minimal solution.
   for (const char* id : {"failed_heads", "w01_w02", "w01_intervention", "correlation", "isolated_vs_joint",
-                         "failure_signatures", "minimal_solution"})
+                         "failure_signatures", "minimal_solution", "logit_dynamics"})
     EXPECT_TRUE(ids.count(id)) << id;
   // 2 main + 2 isolated + 2 grid models, each at step 20 and at the end.
   const auto& corr = r.summary.at("correlation");
@@ -100,7 +100,7 @@ TEST(Reproduce, MiniaturePlanCoversEveryClaimAndWritesEveryFile) {
   EXPECT_LE(corr.at("ci_low").get<double>(), corr.at("r").get<double>());
   EXPECT_GE(corr.at("ci_high").get<double>(), corr.at("r").get<double>());
   for (const char* f : {"summary.json", "REPRODUCTION.md", "heads.csv", "correlation.csv", "w01_intervention.csv",
-                        "isolated_vs_joint.csv", "tiny_training.csv", "max_of_list/run/model.safetensors",
+                        "isolated_vs_joint.csv", "tiny_training.csv", "logit_dynamics_heads.csv", "max_of_list/run/model.safetensors",
                         "max_of_list/analysis/summary.json", "count01_main/run/model.safetensors",
                         "count01_main/analysis/summary.json"})
     EXPECT_TRUE(fs::exists(out + "/" + f)) << f;
