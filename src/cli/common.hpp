@@ -53,5 +53,6 @@ void register_import(CLI::App& app);
 void register_data(CLI::App& app);
 void register_sweep(CLI::App& app);
 void register_analyze(CLI::App& app);
+void register_reproduce(CLI::App& app);
 
 }  // namespace hc::cli

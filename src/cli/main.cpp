@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   hc::cli::register_data(app);
   hc::cli::register_sweep(app);
   hc::cli::register_analyze(app);
+  hc::cli::register_reproduce(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <numeric>
 
 #include "core/error.hpp"
@@ -166,7 +167,10 @@ double probe_accuracy(const std::vector<double>& x_train, const std::vector<int>
   param.solver_type = L2R_LR;
   param.C = 1.0;
   param.eps = 1e-4;
-  set_print_string_function(&quiet);
+  // liblinear's print hook is a global: set it once, so concurrent probes
+  // (models studied on several threads) do not race on it.
+  static std::once_flag quiet_once;
+  std::call_once(quiet_once, [] { set_print_string_function(&quiet); });
   if (const char* err = check_parameter(&prob, &param)) throw Error(std::string("liblinear: ") + err);
   ::model* m = ::train(&prob, &param);
   // liblinear orders labels by first appearance and w scores label[0]; turn

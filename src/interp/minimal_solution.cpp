@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "tasks/count01.hpp"
 #include "train/trainer.hpp"
@@ -166,27 +167,39 @@ TinyTrainingResult tiny_training_success(const TaskConfig& task, const TinyTrain
   table.dataset = "generated Count01 test split (" + std::to_string(opt.eval_size) + " examples per run)";
   table.columns = {"d_model", "seed", "accuracy", "eos_accuracy", "success"};
   nlohmann::json by_d = nlohmann::json::array();
+  // One model per (d_model, seed), trained on one core each; opt.threads
+  // models at a time. Every run depends only on its seed, so the table is the
+  // same whatever the thread count.
+  struct Run { int D, seed; double acc = 0, eos = 0; bool ok = false; };
+  std::vector<Run> runs;
+  for (int D : opt.d_models)
+    for (int seed = 1; seed <= opt.seeds; ++seed) runs.push_back({D, seed});
+  parallel_for(int(runs.size()), opt.threads, [&](int i) {
+    Run& r = runs[size_t(i)];
+    TrainConfig cfg = default_train_config("count01");
+    cfg.task = task;
+    auto t = make_task(task);
+    cfg.model = tiny_config(*t, r.D, opt.biases);
+    cfg.steps = opt.steps;
+    cfg.eval_every = opt.steps;
+    cfg.eval_size = opt.eval_size;
+    cfg.seed = uint64_t(r.seed);
+    Model<float> model(cfg.model);
+    model.init(uint64_t(r.seed));
+    TrainOptions to;
+    to.threads = 1;
+    to.progress = false;
+    to.checkpoint_every = 0;
+    const TrainResult tr = train(cfg, to, model);
+    r.acc = tr.final_eval.accuracy, r.eos = tr.final_eval.eos_accuracy;
+    r.ok = r.acc >= opt.success_accuracy && r.eos >= opt.success_accuracy;
+  });
   for (int D : opt.d_models) {
     int n_success = 0;
-    for (int seed = 1; seed <= opt.seeds; ++seed) {
-      TrainConfig cfg = default_train_config("count01");
-      cfg.task = task;
-      auto t = make_task(task);
-      cfg.model = tiny_config(*t, D, opt.biases);
-      cfg.steps = opt.steps;
-      cfg.eval_every = opt.steps;
-      cfg.eval_size = opt.eval_size;
-      cfg.seed = uint64_t(seed);
-      Model<float> model(cfg.model);
-      model.init(uint64_t(seed));
-      TrainOptions to;
-      to.threads = opt.threads;
-      to.progress = false;
-      to.checkpoint_every = 0;
-      const TrainResult r = train(cfg, to, model);
-      const bool ok = r.final_eval.accuracy >= opt.success_accuracy && r.final_eval.eos_accuracy >= opt.success_accuracy;
-      n_success += ok;
-      table.add_row({D, seed, r.final_eval.accuracy, r.final_eval.eos_accuracy, ok ? 1 : 0});
+    for (const Run& r : runs) {
+      if (r.D != D) continue;
+      n_success += r.ok;
+      table.add_row({D, r.seed, r.acc, r.eos, r.ok ? 1 : 0});
     }
     by_d.push_back({{"d_model", D}, {"n", opt.seeds}, {"n_success", n_success},
                     {"rate", double(n_success) / opt.seeds}});

@@ -45,7 +45,7 @@ struct TinyTrainingOptions {
   bool biases = false;
   double success_accuracy = 0.99; // "working": held-out answer and EOS accuracy both >= this
   int eval_size = 2000;
-  int threads = 1;
+  int threads = 1;                // models trained at once, one core each (results do not depend on it)
 };
 
 struct TinyTrainingResult {

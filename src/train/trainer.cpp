@@ -1,5 +1,6 @@
 #include "train/trainer.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -253,6 +254,9 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt, Model<float>&
     result.steps_done = step + 1;
 
     const bool last = step + 1 == cfg.steps;
+    if (opt.on_snapshot && (last || std::find(opt.snapshot_steps.begin(), opt.snapshot_steps.end(), step + 1) !=
+                                        opt.snapshot_steps.end()))
+      opt.on_snapshot(step + 1, model);
     if ((step + 1) % cfg.eval_every == 0 || last) {
       EvalResult e = evaluate(model, *task, test, opt.threads);
       const double secs = elapsed_before + progress.elapsed();

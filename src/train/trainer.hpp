@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -71,6 +72,11 @@ struct TrainOptions {
   // Fault injection for tests: return true to treat this step's gradient as
   // non-finite. Empty in real runs.
   std::function<bool(int64_t step)> poison_step;
+  // Snapshots: after the update of each step in snapshot_steps (counted from
+  // 1; cfg.steps is always one), on_snapshot sees the weights. Used to
+  // study models across training (headcount reproduce) without writing files.
+  std::vector<int64_t> snapshot_steps;
+  std::function<void(int64_t step, const Model<float>& model)> on_snapshot;
 };
 
 // Trains `model` (initialised by the caller, or taken from opt.resume).
