@@ -43,12 +43,8 @@ std::string default_out(const LoadedModel& m, const std::string& path) {
 // run's training curve and the attention patterns of 8 evaluation examples.
 ReportResult write_analyze_report(const AnalyzeFlags& f, const LoadedModel& m, const Dataset& ds, const HeadStudy& st,
                                   const std::string& out) {
-  ReportInputs in;
-  in.title = "headcount analyze: " + m.source;
-  in.model = {{"source", m.source}, {"task", m.task->name()}, {"config", st.summary["config"]},
-              {"parameters", m.model->params().size()}, {"accuracy", st.summary["accuracy"]}, {"eval_set", ds.source}};
-  if (m.from_run_dir) in.train_log = (fs::path(f.load.path) / "train_log.csv").string();
-  in.attention = attention_examples(*m.model, *m.task, ds, 8);
+  ReportInputs in = model_report_inputs("headcount analyze: " + m.source, m.source, *m.model, *m.task, ds, st.summary,
+                                        m.from_run_dir ? (fs::path(f.load.path) / "train_log.csv").string() : "");
   in.png = f.png;
   return write_report(out, in);
 }

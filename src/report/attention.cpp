@@ -1,6 +1,7 @@
 // Attention patterns for the report's heatmaps: a Full forward over a few
 // examples, each head's causal rows kept up to the answer position.
 #include <algorithm>
+#include <filesystem>
 
 #include "core/error.hpp"
 #include "report/report.hpp"
@@ -49,6 +50,22 @@ std::vector<AttentionExample> attention_examples(const Model<float>& model, cons
     out.push_back(std::move(e));
   }
   return out;
+}
+
+ReportInputs model_report_inputs(const std::string& title, const std::string& source, const Model<float>& model,
+                                 const Task& task, const Dataset& data, const nlohmann::json& study_summary,
+                                 const std::string& train_log) {
+  ReportInputs in;
+  in.title = title;
+  in.model = {{"source", source},
+              {"task", task.name()},
+              {"config", study_summary.value("config", nlohmann::json())},
+              {"parameters", model.params().size()},
+              {"accuracy", study_summary.value("accuracy", nlohmann::json())},
+              {"eval_set", data.source}};
+  if (!train_log.empty() && std::filesystem::exists(train_log)) in.train_log = train_log;
+  in.attention = attention_examples(model, task, data, 8);
+  return in;
 }
 
 }  // namespace hc

@@ -114,6 +114,13 @@ std::string render_report(const std::string& out_dir, const ReportInputs& in, co
           " from <code>" + html_escape(fs::absolute(out_dir).lexically_normal().string()) +
           "</code>. Everything on this page is inside this one file: it opens offline, with no server.</p>\n";
   if (!png_note.empty()) html += "<p class=\"meta\" id=\"png-note\">" + html_escape(png_note) + "</p>\n";
+  if (!in.links.empty()) {
+    html += "<p class=\"meta\" id=\"report-links\">Reports of the models studied: ";
+    for (size_t i = 0; i < in.links.size(); ++i)
+      html += std::string(i ? ", " : "") + "<a href=\"" + html_escape(in.links[i].first) + "\">" +
+              html_escape(in.links[i].second) + "</a>";
+    html += ".</p>\n";
+  }
   html += "<nav><ul>\n";
   for (const auto& s : content.sections)
     html += "<li><a href=\"#" + s.id + "\">" + html_escape(s.title) + "</a></li>\n";
@@ -220,6 +227,17 @@ ReportResult write_report(const std::string& out_dir, const ReportInputs& in) {
   write_file_atomic(res.path, html);
   if (in.png && !chromium.empty()) res.pngs = export_pngs(chromium, res.path, out_dir, res.figures.size());
   return res;
+}
+
+ReportResult write_reproduce_report(const std::string& out_dir) {
+  ReportInputs in;
+  in.title = "headcount reproduce: the Count01 paper figures";
+  for (const auto& [dir, text] : {std::pair<std::string, std::string>{"max_of_list", "Max-of-List head study"},
+                                  {"count01_main", "Count01 head study (first main model)"}}) {
+    const std::string rel = dir + "/analysis/report.html";
+    if (fs::exists(fs::path(out_dir) / rel)) in.links.push_back({rel, text});
+  }
+  return write_report(out_dir, in);
 }
 
 }  // namespace hc

@@ -41,8 +41,20 @@ struct ReportInputs {
   std::string train_log;                  // a run's train_log.csv; "": no training curve
   std::vector<AttentionExample> attention;
   std::vector<std::string> head_labels;   // per flat head, e.g. "0".."3" or "L0H1"; default from the config
+  // Other reports to link from the header: {relative href, text}, e.g.
+  // reproduce's top-level page links each model's analysis/report.html.
+  std::vector<std::pair<std::string, std::string>> links;
   bool png = false;                       // also export png/<figure>.png through headless Chromium
 };
+
+// The inputs of one model's report, as `headcount analyze` and the analysis
+// directories of `headcount reproduce` write it: the model card (config and
+// accuracy from the head study's summary.json, the parameter count), the
+// training curve from `train_log` ("" or a missing file: none) and the
+// attention patterns of the first 8 examples of `data`.
+ReportInputs model_report_inputs(const std::string& title, const std::string& source, const Model<float>& model,
+                                 const Task& task, const Dataset& data, const nlohmann::json& study_summary,
+                                 const std::string& train_log);
 
 struct ReportResult {
   std::string path;                    // DIR/report.html
@@ -70,5 +82,11 @@ std::string render_report(const std::string& out_dir, const ReportInputs& in, co
 // without it the report says so and no PNG is written; a Chromium that fails
 // is an hc::Error.
 ReportResult write_report(const std::string& out_dir, const ReportInputs& in);
+
+// `headcount reproduce`'s top-level report.html: the paper figures from the
+// tables in `out_dir` (heads, w01_intervention, correlation, isolated_vs_joint,
+// logit_dynamics, summary.json), linking max_of_list/analysis/report.html and
+// count01_main/analysis/report.html where they exist.
+ReportResult write_reproduce_report(const std::string& out_dir);
 
 }  // namespace hc

@@ -9,9 +9,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
-#include <future>
 #include <regex>
 
 #include "../cli/cli_util.hpp"
@@ -59,51 +59,51 @@ const std::string kMolArgs = "--eval-set " + fixture("max_of_list_torch.test.txt
 const std::string kC01Args =
     fixture("count01_tl.safetensors") + " --task count01 --eval-set " + fixture("count01_tl.test.txt");
 
-// One analyze run per model for the whole suite (each is seconds of work).
-class ReportBrowser : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    chromium_ = new std::string(find_chromium());
-    // Max-of-List: a run directory (so the model card has a training curve),
-    // trained briefly here; Count01: the TransformerLens fixture's weights file.
-    const std::string run = testing::temp_dir("report-browser-mol-run");
-    auto t = run_cli("train --task max-of-list --steps 1500 --eval-every 250 --eval-size 1000 --quiet --out " + run);
-    EXPECT_EQ(t.code, 0) << t.output;
-    mol_ = new Analyzed(analyze("report-browser-mol", run + " " + kMolArgs, false));
-    c01_ = new Analyzed(analyze("report-browser-count01", kC01Args, true));
-  }
-  static void TearDownTestSuite() {
-    delete mol_;
-    delete c01_;
-    delete chromium_;
-  }
+// Each test makes its own report: ctest runs every test in a process of its
+// own, so a shared fixture would be rebuilt (and Chromium relaunched) per test.
+Analyzed analyze(const std::string& name, const std::string& args, bool paper_tables) {
+  Analyzed a;
+  a.args = args;
+  a.dir = testing::temp_dir(name);
+  // The paper tables that analyze does not (yet) write for Count01, in the
+  // columns the per-head metrics branch writes: synthetic ones, put there
+  // first; analyze's own tables land beside them and the report reads all.
+  if (paper_tables) testing::write_paper_tables(a.dir, false);
+  auto r = run_cli("analyze " + args + " --out " + a.dir);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("wrote report.html"), std::string::npos) << r.output;
+  a.html = read_file(a.dir + "/report.html");
+  return a;
+}
 
-  static Analyzed analyze(const std::string& name, const std::string& args, bool paper_tables) {
-    Analyzed a;
-    a.args = args;
-    a.dir = testing::temp_dir(name);
-    // The paper tables that analyze does not (yet) write: synthetic ones, put
-    // there first; analyze's own tables land beside them and the report reads all.
-    if (paper_tables) testing::write_paper_tables(a.dir, false);
-    auto r = run_cli("analyze " + args + " --out " + a.dir);
-    EXPECT_EQ(r.code, 0) << r.output;
-    EXPECT_NE(r.output.find("wrote report.html"), std::string::npos) << r.output;
-    a.html = read_file(a.dir + "/report.html");
-    if (!chromium_->empty()) {
-      a.dom = dump_dom(*chromium_, a.dir + "/report.html", "selftest");
-      write_file_atomic(artifacts_dir() + "/" + name + ".dom.html", a.dom);
-    }
-    return a;
-  }
+// A Max-of-List run directory (so the model card has a training curve),
+// trained briefly: 300 steps reach about 98% on the held-out set.
+Analyzed analyze_max_of_list() {
+  const std::string run = testing::temp_dir("report-browser-mol-run");
+  auto t = run_cli("train --task max-of-list --steps 300 --eval-every 100 --eval-size 500 --quiet --out " + run);
+  EXPECT_EQ(t.code, 0) << t.output;
+  return analyze("report-browser-mol", run + " " + kMolArgs, false);
+}
 
-  static std::string* chromium_;
-  static Analyzed* mol_;
-  static Analyzed* c01_;
-};
+// Loads the report (with the #selftest hover) and keeps the DOM as an artifact.
+void load(Analyzed& a, const std::string& chromium, const std::string& name) {
+  a.dom = dump_dom(chromium, a.dir + "/report.html", "selftest");
+  write_file_atomic(artifacts_dir() + "/" + name + ".dom.html", a.dom);
+}
 
-std::string* ReportBrowser::chromium_ = nullptr;
-Analyzed* ReportBrowser::mol_ = nullptr;
-Analyzed* ReportBrowser::c01_ = nullptr;
+// A full-page screenshot, kept in the build directory as an artifact.
+void screenshot(const Analyzed& a, const std::string& chromium, const std::string& name) {
+  const std::string png = artifacts_dir() + "/report-" + name + ".png";
+  fs::remove(png);
+  const ChromiumResult r = run_chromium(chromium, {"--virtual-time-budget=10000", "--hide-scrollbars",
+                                                   "--window-size=1400,4000", "--screenshot=" + png,
+                                                   file_url(a.dir + "/report.html")},
+                                        60);
+  EXPECT_EQ(r.code, 0) << r.err.substr(0, 1000);
+  ASSERT_TRUE(fs::exists(png)) << r.err.substr(0, 1000);
+  EXPECT_EQ(read_file(png).substr(1, 3), "PNG");
+  EXPECT_GT(fs::file_size(png), 50000u);  // a page of charts, not a blank one
+}
 
 // The opening tag of the element with this id, and everything up to the next
 // element with an id of its kind (a section or a figure container).
@@ -163,106 +163,113 @@ const std::vector<std::string> kAnalyzeSections = {"sec-model", "sec-attention",
 const std::vector<std::string> kPaperSections = {"sec-paper-heads", "sec-paper-w01", "sec-paper-correlation",
                                                  "sec-paper-isolated", "sec-paper-logit-dynamics"};
 
-TEST_F(ReportBrowser, ChromiumIsInstalled) { chromium_or_fail(); }
-
-TEST_F(ReportBrowser, MaxOfListRunRendersEverySectionWithoutErrors) {
-  ASSERT_FALSE(chromium_or_fail().empty());
-  expect_rendered(*mol_, kAnalyzeSections);
-  EXPECT_NE(element(mol_->dom, "fig-train-loss", "</figure>").find("<svg"), std::string::npos);
-  EXPECT_EQ(mol_->dom.find("id=\"sec-paper-"), std::string::npos);  // no paper data for Max-of-List
-}
-
-TEST_F(ReportBrowser, Count01RunRendersEverySectionWithoutErrors) {
-  ASSERT_FALSE(chromium_or_fail().empty());
-  std::vector<std::string> all = kAnalyzeSections;
-  all.insert(all.end(), kPaperSections.begin(), kPaperSections.end());
-  expect_rendered(*c01_, all, {"sec-model"});  // a weights file: no training curve
-  EXPECT_NE(c01_->dom.find("No training curve"), std::string::npos);
-}
-
-TEST_F(ReportBrowser, NothingOnThePageComesFromOutsideTheFile) {
-  for (const Analyzed* a : {mol_, c01_}) {
-    EXPECT_NE(a->html.find("content=\"default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-                           "img-src data:\""),
-              std::string::npos);
-    EXPECT_EQ(testing::urls_in(testing::without_inlined_libraries(a->html)), std::vector<std::string>{});
-    EXPECT_LT(a->html.size(), 3u << 20) << "report.html should stay under 3 MB";
-  }
+// Nothing on the page can come from outside the file: the CSP forbids every
+// fetch (a violation would be in render-log), and no URL is in the page
+// outside the inlined libraries' code.
+void expect_offline(const Analyzed& a) {
+  EXPECT_NE(a.html.find("content=\"default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                        "img-src data:\""),
+            std::string::npos);
+  EXPECT_EQ(testing::urls_in(testing::without_inlined_libraries(a.html)), std::vector<std::string>{});
+  EXPECT_LT(a.html.size(), 3u << 20) << "report.html should stay under 3 MB";
 }
 
 // The tooltip of the attention cell under the pointer names the query and key
 // tokens and the weight to six decimals; the weight must be the model's, as
 // `headcount inspect` (independent of the report) computes it.
-TEST_F(ReportBrowser, AttentionHeatmapTooltipShowsTokensAndTheExactWeight) {
-  ASSERT_FALSE(chromium_or_fail().empty());
-  for (const Analyzed* a : {mol_, c01_}) {
-    const std::string probe = pre_text(a->dom, "hover-probe");
-    std::smatch m;
-    ASSERT_TRUE(std::regex_search(probe, m, std::regex("target=(\\w+)\\|(\\d+)\\|(\\d+)"))) << probe;
-    const int head = std::stoi(m[1].str()), q = std::stoi(m[2].str()), k = std::stoi(m[3].str());
-    auto r = run_cli("inspect " + a->args + " --index 0 --json");
-    ASSERT_EQ(r.code, 0) << r.output;
-    const auto j = nlohmann::json::parse(r.output);
-    ASSERT_EQ(j["query_position"].get<int>(), q);
-    char weight[32];
-    std::snprintf(weight, sizeof weight, "%.6f", j["attention"][head][k].get<double>());
-    const std::string qtok = j["tokens"][q].get<std::string>(), ktok = j["tokens"][k].get<std::string>();
-    EXPECT_NE(probe.find("query token=" + qtok + "\n"), std::string::npos) << probe;
-    EXPECT_NE(probe.find("key token=" + ktok + "\n"), std::string::npos) << probe;
-    EXPECT_NE(probe.find("key position=" + std::to_string(k) + "\n"), std::string::npos) << probe;
-    EXPECT_NE(probe.find("weight=" + std::string(weight)), std::string::npos) << probe << " expected " << weight;
-    EXPECT_GT(j["attention"][head][k].get<double>(), 0.0);
-  }
+void expect_hover_shows_tokens_and_weight(const Analyzed& a) {
+  const std::string probe = pre_text(a.dom, "hover-probe");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(probe, m, std::regex("target=(\\w+)\\|(\\d+)\\|(\\d+)"))) << probe;
+  const int head = std::stoi(m[1].str()), q = std::stoi(m[2].str()), k = std::stoi(m[3].str());
+  auto r = run_cli("inspect " + a.args + " --index 0 --json");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  ASSERT_EQ(j["query_position"].get<int>(), q);
+  char weight[32];
+  std::snprintf(weight, sizeof weight, "%.6f", j["attention"][head][k].get<double>());
+  const std::string qtok = j["tokens"][q].get<std::string>(), ktok = j["tokens"][k].get<std::string>();
+  EXPECT_NE(probe.find("query token=" + qtok + "\n"), std::string::npos) << probe;
+  EXPECT_NE(probe.find("key token=" + ktok + "\n"), std::string::npos) << probe;
+  EXPECT_NE(probe.find("key position=" + std::to_string(k) + "\n"), std::string::npos) << probe;
+  EXPECT_NE(probe.find("weight=" + std::string(weight)), std::string::npos) << probe << " expected " << weight;
+  EXPECT_GT(j["attention"][head][k].get<double>(), 0.0);
 }
 
-// Full-page screenshots, kept in the build directory as artifacts.
-TEST_F(ReportBrowser, FullPageScreenshots) {
+TEST(ReportBrowser, MaxOfListAnalyzeReportRendersEverySectionOfflineWithExactHoverValues) {
   const std::string chromium = chromium_or_fail();
   ASSERT_FALSE(chromium.empty());
-  for (const auto& [a, name] : {std::pair{mol_, "max-of-list"}, std::pair{c01_, "count01"}}) {
-    const std::string png = artifacts_dir() + "/report-" + name + ".png";
-    fs::remove(png);
-    const ChromiumResult r = run_chromium(chromium, {"--virtual-time-budget=10000", "--hide-scrollbars",
-                                                     "--window-size=1400,4000", "--screenshot=" + png,
-                                                     file_url(a->dir + "/report.html")},
-                                          60);
-    EXPECT_EQ(r.code, 0) << r.err.substr(0, 1000);
-    ASSERT_TRUE(fs::exists(png)) << r.err.substr(0, 1000);
-    EXPECT_EQ(read_file(png).substr(1, 3), "PNG");
-    EXPECT_GT(fs::file_size(png), 50000u);  // a page of charts, not a blank one
-  }
+  Analyzed a = analyze_max_of_list();
+  load(a, chromium, "report-browser-mol");
+  expect_rendered(a, kAnalyzeSections);
+  EXPECT_NE(element(a.dom, "fig-train-loss", "</figure>").find("<svg"), std::string::npos);
+  EXPECT_EQ(a.dom.find("id=\"sec-paper-"), std::string::npos);  // no paper data for Max-of-List
+  expect_offline(a);
+  expect_hover_shows_tokens_and_weight(a);
+  screenshot(a, chromium, "max-of-list");
 }
 
-// One screenshot per section (the page with #only=<section>), the
-// analyze sections from the Max-of-List run and the paper ones from the
-// Count01 run: docs/img/ holds copies of these.
-TEST_F(ReportBrowser, SectionScreenshots) {
+TEST(ReportBrowser, Count01AnalyzeReportRendersEverySectionOfflineWithExactHoverValues) {
   const std::string chromium = chromium_or_fail();
   ASSERT_FALSE(chromium.empty());
-  const fs::path dir = fs::path(artifacts_dir()) / "sections";
+  Analyzed a = analyze("report-browser-count01", kC01Args, true);
+  load(a, chromium, "report-browser-count01");
+  std::vector<std::string> all = kAnalyzeSections;
+  all.insert(all.end(), kPaperSections.begin(), kPaperSections.end());
+  expect_rendered(a, all, {"sec-model"});  // a weights file: no training curve
+  EXPECT_NE(a.dom.find("No training curve"), std::string::npos);
+  expect_offline(a);
+  expect_hover_shows_tokens_and_weight(a);
+  screenshot(a, chromium, "count01");
+}
+
+// reproduce's top-level page, from tables in reproduce's columns (several
+// models and checkpoints), through the function reproduce calls.
+TEST(ReportBrowser, ReproduceReportRendersThePaperFiguresOffline) {
+  const std::string chromium = chromium_or_fail();
+  ASSERT_FALSE(chromium.empty());
+  Analyzed a;
+  a.dir = testing::temp_dir("report-browser-reproduce");
+  testing::write_reproduce_tables(a.dir);
+  const ReportResult r = write_reproduce_report(a.dir);
+  std::vector<std::string> want = kPaperSections;
+  want.pop_back();  // reproduce writes no logit_dynamics.csv (each model's analysis does)
+  EXPECT_EQ(r.sections, want);
+  a.html = read_file(r.path);
+  load(a, chromium, "report-browser-reproduce");
+  expect_rendered(a, want);
+  EXPECT_NE(a.dom.find("href=\"max_of_list/analysis/report.html\""), std::string::npos);
+  expect_offline(a);
+}
+
+// One screenshot per section (the page with #only=<section>) for docs/img/:
+// the analyze sections from the Max-of-List run, the paper ones from the
+// Count01 run. Twelve browser launches, so only when asked for:
+// HEADCOUNT_REPORT_SCREENSHOTS=DIR (scripts/report-screenshots.sh sets it).
+TEST(ReportBrowser, SectionScreenshotsForTheDocs) {
+  const char* out = std::getenv("HEADCOUNT_REPORT_SCREENSHOTS");
+  if (!out || !*out) GTEST_SKIP() << "set HEADCOUNT_REPORT_SCREENSHOTS=DIR to write one screenshot per section";
+  const std::string chromium = chromium_or_fail();
+  ASSERT_FALSE(chromium.empty());
+  const Analyzed mol = analyze_max_of_list();
+  const Analyzed c01 = analyze("report-browser-count01", kC01Args, true);
+  const fs::path dir(out);
   fs::create_directories(dir);
   std::vector<std::pair<const Analyzed*, std::string>> shots;
-  for (const auto& id : kAnalyzeSections) shots.push_back({mol_, id});
-  for (const auto& id : kPaperSections) shots.push_back({c01_, id});
-  auto shoot = [&](const Analyzed* a, const std::string& id) {
+  for (const auto& id : kAnalyzeSections) shots.push_back({&mol, id});
+  for (const auto& id : kPaperSections) shots.push_back({&c01, id});
+  for (const auto& [a, id] : shots) {
     const std::string png = (dir / (id + ".png")).string();
     fs::remove(png);
     const std::string height = id == "sec-circuits" ? "1250" : id == "sec-ablation" ? "1000" : "760";
-    run_chromium(chromium, {"--virtual-time-budget=10000", "--hide-scrollbars", "--window-size=1100," + height,
-                            "--screenshot=" + png, file_url(a->dir + "/report.html", "only=" + id)},
-                 60);
-    return png;
-  };
-  // Two browsers at a time.
-  for (size_t i = 0; i < shots.size(); i += 2) {
-    auto first = std::async(std::launch::async, shoot, shots[i].first, shots[i].second);
-    std::string second = i + 1 < shots.size() ? shoot(shots[i + 1].first, shots[i + 1].second) : "";
-    for (const std::string& png : {first.get(), second}) {
-      if (png.empty()) continue;
-      ASSERT_TRUE(fs::exists(png)) << png;
-      EXPECT_EQ(read_file(png).substr(1, 3), "PNG") << png;
-      EXPECT_GT(fs::file_size(png), 20000u) << png << " looks blank";
-    }
+    const ChromiumResult r = run_chromium(chromium, {"--virtual-time-budget=10000", "--hide-scrollbars",
+                                                     "--window-size=1100," + height, "--screenshot=" + png,
+                                                     file_url(a->dir + "/report.html", "only=" + id)},
+                                          60);
+    EXPECT_EQ(r.code, 0) << r.err.substr(0, 1000);
+    ASSERT_TRUE(fs::exists(png)) << png;
+    EXPECT_EQ(read_file(png).substr(1, 3), "PNG") << png;
+    EXPECT_GT(fs::file_size(png), 20000u) << png << " looks blank";
   }
 }
 

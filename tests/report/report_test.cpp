@@ -13,6 +13,7 @@
 #include "report/assets.hpp"
 #include "report/csv.hpp"
 #include "report/report.hpp"
+#include "report/sections.hpp"
 #include "report_test_util.hpp"
 
 namespace hc {
@@ -82,6 +83,61 @@ TEST(Report, PaperSectionsAppearExactlyWhenTheirTablesExist) {
   // Without it, Pearson's r of the table itself (the synthetic one is exactly linear).
   fs::remove(dir + "/summary.json");
   EXPECT_NE(render_report(dir, in).find("r = 1.00, n = 6"), std::string::npos);
+}
+
+// reproduce's tables: every model's last checkpoint only in the heads figure,
+// one line per (model, head) coloured by outcome, the groups in the scatter.
+TEST(Report, ReproduceTablesDrawTrainedHeadsAndOneLinePerModelHead) {
+  const std::string dir = testing::temp_dir("report-reproduce-tables");
+  testing::write_reproduce_tables(dir);
+  ReportInputs in;
+  const ReportContent c = build_sections(dir, in);
+  const auto& heads = c.figures["fig-paper-heads"]["data"]["values"];
+  ASSERT_EQ(heads.size(), 6u);
+  for (const auto& v : heads) EXPECT_EQ(v["step"], 100) << v.dump();
+  std::string heads_text;
+  for (const auto& s : c.sections)
+    if (s.id == "sec-paper-heads") heads_text = s.html;
+  EXPECT_NE(heads_text.find("4 of 6 heads are successful (2 models, each at its last checkpoint)"), std::string::npos)
+      << heads_text;
+  const auto& w01 = c.figures["fig-paper-w01"]["layer"][1];
+  EXPECT_EQ(w01["encoding"]["color"]["field"], "outcome");
+  EXPECT_EQ(w01["encoding"]["detail"]["field"], "head");
+  EXPECT_EQ(w01["data"]["values"][0]["outcome"], "successful");
+  EXPECT_EQ(c.figures["fig-paper-correlation"]["layer"][0]["encoding"]["color"]["field"], "group");
+  const ReportResult r = write_reproduce_report(dir);
+  EXPECT_NE(read_file(r.path).find("<a href=\"max_of_list/analysis/report.html\">Max-of-List head study</a>"),
+            std::string::npos);
+  EXPECT_EQ(read_file(r.path).find("count01_main/analysis/report.html"), std::string::npos);  // not there: no link
+}
+
+// analyze's logit_dynamics.csv (the per-head metrics branch): parts per answer
+// class, the model's logit as part "logit". The stack draws the "all" rows, the
+// tick is the model's logit, not the sum of what is drawn.
+TEST(Report, LogitDynamicsTicksAreTheModelsLogitWhenTheTableHasIt) {
+  const std::string dir = testing::temp_dir("report-logit-dynamics");
+  std::string t = "head,position,answer,token,contribution\n";
+  for (const char* pos : {"eq", "answer"})
+    for (const char* cls : {"4", "all"})
+      for (const char* tok : {"4", "5", "EOS"}) {
+        for (const char* part : {"embed", "0", "1", "bias"}) t += std::string(part) + "," + pos + "," + cls + "," + tok + ",1\n";
+        t += std::string("logit,") + pos + "," + cls + "," + tok + ",7.5\n";
+      }
+  write_file_atomic(dir + "/logit_dynamics.csv", t);
+  const ReportContent c = build_sections(dir, ReportInputs{});
+  const auto& data = c.figures["fig-paper-logit-dynamics"]["data"]["values"];
+  int parts = 0, ticks = 0;
+  for (const auto& v : data) {
+    if (v["head"].is_null()) {
+      ++ticks;
+      EXPECT_EQ(v["total"], 7.5);
+    } else {
+      ++parts;
+    }
+  }
+  EXPECT_EQ(parts, 2 * 3 * 4);  // two positions, three tokens, four parts, answer class "all" only
+  EXPECT_EQ(ticks, 2 * 3);
+  EXPECT_EQ(data[1]["head"], "head 0");
 }
 
 TEST(Report, ThePageCannotReachTheNetwork) {
