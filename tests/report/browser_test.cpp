@@ -261,7 +261,7 @@ TEST(ReportBrowser, SectionScreenshotsForTheDocs) {
   for (const auto& [a, id] : shots) {
     const std::string png = (dir / (id + ".png")).string();
     fs::remove(png);
-    const std::string height = id == "sec-circuits" ? "1250" : id == "sec-ablation" ? "1000" : "760";
+    const std::string height = id == "sec-circuits" ? "1250" : id == "sec-model" ? "1180" : id == "sec-ablation" ? "1000" : "760";
     const ChromiumResult r = run_chromium(chromium, {"--virtual-time-budget=10000", "--hide-scrollbars",
                                                      "--window-size=1100," + height, "--screenshot=" + png,
                                                      file_url(a->dir + "/report.html", "only=" + id)},
