@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 packages=(g++ cmake ninja-build pkg-config libeigen3-dev libcli11-dev nlohmann-json3-dev liblinear-dev
           libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev sqlite3 openmpi-bin libopenmpi-dev
           clang libclang-rt-14-dev libomp-dev)  # clang + its runtimes: fuzzing (scripts/fuzz.sh)
+# The HTML report: Chromium for --png and the browser test; node/npm only when
+# npm is missing (the report's JavaScript libraries come from the npm registry).
+packages+=(chromium)
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -18,6 +22,14 @@ if ((${#missing[@]})); then
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Vega, Vega-Lite and Vega-Embed for report.html (inlined by the build), at the
+# versions pinned in report/package-lock.json; skipped when already installed.
+if ! cmp -s report/package-lock.json report/node_modules/.package-lock.json.installed 2>/dev/null; then
+  echo "setup: installing the report's JavaScript libraries (npm ci in report/)"
+  (cd report && npm ci --no-audit --no-fund --loglevel=error)
+  cp report/package-lock.json report/node_modules/.package-lock.json.installed
 fi
 
 [ "${1:-}" = "--no-build" ] && exit 0

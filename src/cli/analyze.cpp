@@ -9,6 +9,7 @@
 #include "cli/common.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "report/report.hpp"
 #include "studies/head_study.hpp"
 #include "tasks/task.hpp"
 
@@ -30,6 +31,8 @@ struct AnalyzeFlags {
   std::string out;
   int threads = 0;
   bool json = false;
+  bool png = false;        // also png/<figure>.png through headless Chromium
+  bool no_report = false;  // skip report.html
 };
 
 // analysis/ inside a run directory, <stem>-analysis/ beside a weights file.
@@ -37,6 +40,16 @@ std::string default_out(const LoadedModel& m, const std::string& path) {
   if (m.from_run_dir) return (fs::path(path) / "analysis").string();
   const fs::path p(path);
   return (p.parent_path() / (p.stem().string() + "-analysis")).string();
+}
+
+// report.html (docs/REPORT.md): the tables just written, the model card, the
+// run's training curve and the attention patterns of 8 evaluation examples.
+ReportResult write_analyze_report(const AnalyzeFlags& f, const LoadedModel& m, const Dataset& ds, const HeadStudy& st,
+                                  const std::string& out) {
+  ReportInputs in = model_report_inputs("headcount analyze: " + m.source, m.source, *m.model, *m.task, ds, st.summary,
+                                        m.from_run_dir ? (fs::path(f.load.path) / "train_log.csv").string() : "");
+  in.png = f.png;
+  return write_report(out, in);
 }
 
 void run(const AnalyzeFlags& f) {
@@ -70,6 +83,8 @@ void run(const AnalyzeFlags& f) {
   for (const auto& t : st.tables) write_csv(t, out);
   write_file_atomic((fs::path(out) / "summary.json").string(), st.summary.dump(2) + "\n");
   write_file_atomic((fs::path(out) / "summary.txt").string(), st.text);
+  ReportResult report;
+  if (!f.no_report) report = write_analyze_report(f, m, ds, st, out);
   if (f.json) {
     std::cout << st.summary.dump(2) << "\n";
     return;
@@ -77,6 +92,11 @@ void run(const AnalyzeFlags& f) {
   for (const auto& note : m.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
   std::cout << st.text << "\nwrote summary.json, summary.txt and " << st.tables.size() << " tables (CSV) to " << out
             << "\n";
+  if (!f.no_report) {
+    std::printf("wrote report.html (%.1f MB, %zu sections)%s\n", double(report.bytes) / 1e6, report.sections.size(),
+                report.pngs.empty() ? "" : (" and " + std::to_string(report.pngs.size()) + " PNG figures in png/").c_str());
+    if (f.png && report.pngs.empty()) std::fprintf(stderr, "note: %s\n", report.png_note.c_str());
+  }
 }
 
 }  // namespace
@@ -100,6 +120,8 @@ void register_analyze(CLI::App& app) {
   sub->add_option("--out", f->out, "Output directory (default: RUN/analysis or WEIGHTS-STEM-analysis)");
   sub->add_option("--threads", f->threads, "Threads (default: all cores; results do not depend on it)");
   sub->add_flag("--json", f->json, "Print summary.json instead of the text summary");
+  CLI::Option* png = sub->add_flag("--png", f->png, "Also export each report figure as png/<figure>.png (needs Chromium)");
+  sub->add_flag("--no-report", f->no_report, "Do not write report.html")->excludes(png);
   sub->callback([f] { run(*f); });
 }
 

@@ -20,6 +20,7 @@
 #include "interp/logit_dynamics.hpp"
 #include "interp/minimal_solution.hpp"
 #include "interp/w01_intervention.hpp"
+#include "report/report.hpp"
 #include "studies/head_study.hpp"
 #include "tasks/task.hpp"
 #include "train/evaluate.hpp"
@@ -587,6 +588,9 @@ ReproduceResult run_reproduce(const ReproduceOptions& opt, const ReproducePlan& 
     for (const auto& t : hs.tables) write_csv(t, adir);
     write_file_atomic((fs::path(adir) / "summary.json").string(), hs.summary.dump(2) + "\n");
     write_file_atomic((fs::path(adir) / "summary.txt").string(), hs.text);
+    // The same page as `headcount analyze RUN` writes (docs/REPORT.md).
+    write_report(adir, model_report_inputs("headcount reproduce: Max-of-List head study", run_dir, model, *mt, ds,
+                                           hs.summary, (fs::path(run_dir) / "train_log.csv").string()));
     res.summary["max_of_list"] = {{"run", run_dir}, {"analysis", adir}, {"steps", tr.steps_done},
                                   {"accuracy", hs.summary["accuracy"]}, {"seconds", tr.seconds}};
     res.summary["max_of_list_text"] = hs.text;
@@ -615,6 +619,8 @@ ReproduceResult run_reproduce(const ReproduceOptions& opt, const ReproducePlan& 
       for (const auto& t : hs.tables) write_csv(t, adir);
       write_file_atomic((fs::path(adir) / "summary.json").string(), hs.summary.dump(2) + "\n");
       write_file_atomic((fs::path(adir) / "summary.txt").string(), hs.text);
+      write_report(adir, model_report_inputs("headcount reproduce: Count01 head study (" + tm.spec.label() + ")",
+                                             tm.spec.label(), *tm.final_model, *task, probe_test, hs.summary, ""));
       res.summary["count01_main"] = {{"model", tm.spec.label()}, {"analysis", adir},
                                      {"accuracy", hs.summary["accuracy"]}};
       break;
@@ -659,12 +665,15 @@ ReproduceResult run_reproduce(const ReproduceOptions& opt, const ReproducePlan& 
   md << "\n## Max-of-List head study (part B)\n\n```\n" << res.summary["max_of_list_text"].get<std::string>()
      << "```\n\nTables: `max_of_list/analysis/`, `count01_main/analysis/`; Count01 tables here: ";
   for (size_t i = 0; i < res.tables.size(); ++i) md << (i ? ", " : "") << "`" << res.tables[i].name << ".csv`";
-  md << ".\n";
+  md << ".\n\nFigures: `report.html` (the paper figures; open it in a browser, offline), and each model's "
+        "`analysis/report.html`.\n";
   res.markdown = md.str();
 
   for (const auto& t : res.tables) write_csv(t, opt.out);
   write_file_atomic((fs::path(opt.out) / "summary.json").string(), res.summary.dump(2) + "\n");
   write_file_atomic((fs::path(opt.out) / "REPRODUCTION.md").string(), res.markdown);
+  const ReportResult page = write_reproduce_report(opt.out);
+  stages.say("wrote " + page.path + " (" + std::to_string(page.sections.size()) + " sections of paper figures)");
   stages.say("wrote " + opt.out + "/REPRODUCTION.md, summary.json and " + std::to_string(res.tables.size()) +
              " tables");
   return res;
