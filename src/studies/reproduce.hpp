@@ -24,9 +24,9 @@ struct ReproduceOptions {
 
 // The sizes of a study; quick() and full() are the two presets.
 struct ReproducePlan {
-  int main_seeds = 8;           // Count01 D32 H16 E2 models (the paper's main configuration)
-  int isolated_seeds = 8;       // 1-head models at the same d_head (D32 H1 E2)
-  int grid_seeds = 7;           // per extra configuration (D16 H8 E2, D8 H4 E2) for the correlation
+  int main_seeds = 16;          // Count01 D32 H16 E2 models (the paper's main configuration)
+  int isolated_seeds = 16;      // 1-head models at the same d_head (D32 H1 E2)
+  int grid_seeds = 8;           // per extra configuration (D16 H8 E2, D8 H4 E2) for the correlation
   int64_t count01_steps = 1000;
   std::vector<int64_t> snapshots = {10, 20, 40, 80};  // training checkpoints studied (the last step always is)
   int probe_train = 2000, probe_test = 2000;          // Count01 splits for the per-head metrics
