@@ -1,6 +1,6 @@
 // report.html in a real browser: `headcount analyze` on the Max-of-List
-// fixture and on the Count01 fixture (with synthetic tables for the paper
-// figures that analyze does not produce), loaded from file:// by headless
+// fixture and on the Count01 fixture (with synthetic tables for the two
+// cross-model paper figures that only reproduce makes), loaded from file:// by headless
 // Chromium. Checked through the rendered DOM: every section and every chart
 // drawn, no error or warning, no request that left the file (a CSP violation
 // would be logged), and the attention heatmap's tooltip shows the token labels
@@ -65,9 +65,10 @@ Analyzed analyze(const std::string& name, const std::string& args, bool paper_ta
   Analyzed a;
   a.args = args;
   a.dir = testing::temp_dir(name);
-  // The paper tables that analyze does not (yet) write for Count01, in the
-  // columns the per-head metrics branch writes: synthetic ones, put there
-  // first; analyze's own tables land beside them and the report reads all.
+  // The cross-model paper tables (correlation, isolated vs joint), which only
+  // reproduce makes, are put there first as small synthetic ones; analyze then
+  // writes its own Count01 tables over the per-model ones (heads,
+  // w01_intervention, logit_dynamics), so those sections show real numbers.
   if (paper_tables) testing::write_paper_tables(a.dir, false);
   auto r = run_cli("analyze " + args + " --out " + a.dir);
   EXPECT_EQ(r.code, 0) << r.output;
@@ -213,6 +214,10 @@ TEST(ReportBrowser, Count01AnalyzeReportRendersEverySectionOfflineWithExactHover
   const std::string chromium = chromium_or_fail();
   ASSERT_FALSE(chromium.empty());
   Analyzed a = analyze("report-browser-count01", kC01Args, true);
+  // analyze's own per-head tables replaced the synthetic ones: 16 heads.
+  const std::string heads = read_file(a.dir + "/heads.csv");
+  EXPECT_EQ(std::count(heads.begin(), heads.end(), '\n'), 17);
+  EXPECT_NE(read_file(a.dir + "/logit_dynamics.csv").find("answer"), std::string::npos);
   load(a, chromium, "report-browser-count01");
   std::vector<std::string> all = kAnalyzeSections;
   all.insert(all.end(), kPaperSections.begin(), kPaperSections.end());
