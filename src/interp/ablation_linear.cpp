@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "core/error.hpp"
+#include "interp/cache.hpp"
 
 namespace hc {
 
@@ -68,17 +69,10 @@ LinearContribs linear_contribs(const Model<float>& model, const Dataset& data, c
   const size_t step = 256, N = size_t(out.N);
   const int n_chunks = int((N + step - 1) / step);
   threads = std::max(1, std::min(threads, n_chunks));
-  const int T = c.n_ctx;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (int ch = 0; ch < n_chunks; ++ch) {
     const size_t b0 = size_t(ch) * step, b1 = std::min(N, b0 + step);
-    std::vector<int32_t> tokens, rows;
-    for (size_t i = b0; i < b1; ++i) {
-      tokens.insert(tokens.end(), data.examples[i].seq.begin(), data.examples[i].seq.begin() + T);
-      rows.push_back(data.examples[i].query_pos);
-    }
-    Activations<float> a;
-    model.run_full(tokens.data(), int(b1 - b0), rows.data(), 1, nullptr, a);
+    const Activations<float> a = run_at_queries(model, data, b0, b1);
     const LayerActs<float>& la = a.layers[0];
     std::vector<double> x(static_cast<size_t>(D)), z(static_cast<size_t>(E)), r(static_cast<size_t>(D)),
         term(static_cast<size_t>(V));

@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "interp/ablation.hpp"
+#include "interp/cache.hpp"
 #include "interp/value_norms.hpp"
 
 namespace hc {
@@ -57,13 +58,7 @@ AttentionStatsResult attention_stats(const Model<float>& model, const Task& task
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (int ch = 0; ch < n_chunks; ++ch) {
     const size_t b0 = size_t(ch) * step, b1 = std::min(N, b0 + step);
-    std::vector<int32_t> tokens, rows;
-    for (size_t i = b0; i < b1; ++i) {
-      tokens.insert(tokens.end(), data.examples[i].seq.begin(), data.examples[i].seq.begin() + T);
-      rows.push_back(data.examples[i].query_pos);
-    }
-    Activations<float> a;
-    model.run_full(tokens.data(), int(b1 - b0), rows.data(), 1, nullptr, a);
+    const Activations<float> a = run_at_queries(model, data, b0, b1);
     for (size_t i = b0; i < b1; ++i) {
       const Example& ex = data.examples[i];
       const size_t b = i - b0;

@@ -40,4 +40,17 @@ Activations<float> run_with_cache(const Model<float>& m, const int32_t* tokens, 
   return a;
 }
 
+Activations<float> run_at_queries(const Model<float>& m, const Dataset& data, size_t b0, size_t b1,
+                                  const Hooks<float>* hooks) {
+  const int T = m.config().n_ctx;
+  std::vector<int32_t> tokens, rows;
+  tokens.reserve((b1 - b0) * size_t(T));
+  rows.reserve(b1 - b0);
+  for (size_t i = b0; i < b1; ++i) {
+    tokens.insert(tokens.end(), data.examples[i].seq.begin(), data.examples[i].seq.begin() + T);
+    rows.push_back(data.examples[i].query_pos);
+  }
+  return run_with_cache(m, tokens.data(), int(b1 - b0), rows.data(), 1, hooks);
+}
+
 }  // namespace hc

@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "interp/ablation.hpp"
+#include "interp/cache.hpp"
 
 namespace hc {
 
@@ -122,13 +123,7 @@ std::vector<double> shortcut_accuracy(const Model<float>& model, const Dataset& 
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (int ch = 0; ch < n_chunks; ++ch) {
     const size_t b0 = size_t(ch) * step, b1 = std::min(N, b0 + step);
-    std::vector<int32_t> tokens, rows;
-    for (size_t i = b0; i < b1; ++i) {
-      tokens.insert(tokens.end(), data.examples[i].seq.begin(), data.examples[i].seq.begin() + T);
-      rows.push_back(data.examples[i].query_pos);
-    }
-    Activations<float> a;
-    model.run_full(tokens.data(), int(b1 - b0), rows.data(), 1, nullptr, a);
+    const Activations<float> a = run_at_queries(model, data, b0, b1);
     const LayerActs<float>& la = a.layers[0];
     std::vector<double> dl(size_t(H) * S * V), row(static_cast<size_t>(T)), z1(static_cast<size_t>(E)),
         z(static_cast<size_t>(E)), lg(static_cast<size_t>(V));

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "interp/cache.hpp"
 #include "interp/head_metrics.hpp"
 #include "model/hooks.hpp"
 #include "tasks/task.hpp"
@@ -17,12 +18,7 @@ constexpr int kHeadMetricsSplit = 2000;  // examples in each of the train and te
 // (its z set to 0; -1: no ablation).
 double accuracy_without_head(const Model<float>& model, const Task& task, const Dataset& ds, int head) {
   const ModelConfig& c = model.config();
-  const int T = c.n_ctx, V = c.d_vocab, L = c.n_layers;
-  std::vector<int32_t> tokens, rows;
-  for (const auto& ex : ds.examples) {
-    tokens.insert(tokens.end(), ex.seq.begin(), ex.seq.begin() + T);
-    rows.push_back(ex.query_pos);
-  }
+  const int V = c.d_vocab, L = c.n_layers;
   Hooks<float> hooks;
   if (head >= 0)
     for (int l = 0; l < L; ++l)
@@ -31,8 +27,7 @@ double accuracy_without_head(const Model<float>& model, const Task& task, const 
         for (int64_t n = 0; n < int64_t(v.shape[0]) * v.shape[1]; ++n)
           std::fill_n(v.data + (n * H + head) * E, E, 0.f);
       });
-  Activations<float> a;
-  model.run_full(tokens.data(), int(ds.examples.size()), rows.data(), 1, &hooks, a);
+  const Activations<float> a = run_at_queries(model, ds, 0, ds.examples.size(), &hooks);
   int ok = 0;
   for (size_t i = 0; i < ds.examples.size(); ++i) {
     const float* z = a.logits.data() + i * V;
