@@ -33,14 +33,7 @@ Model<float> random_model() {
   return m;
 }
 
-Model<float> fixture_model() {
-  auto task = make_task(TaskConfig{});
-  LoadedWeights w = load_weights(testing::fixture("max_of_list_torch.safetensors"), std::nullopt,
-                                 ModelHints{task->n_ctx(), task->vocab_size(), task->name()});
-  Model<float> m(w.config);
-  m.params() = std::move(w.params);
-  return m;
-}
+Model<float> fixture_model() { return testing::fixture_model("max_of_list_torch.safetensors", *make_task(TaskConfig{})); }
 
 void expect_linear_equals_hooked(const Model<float>& m, const Dataset& data, AblationMode mode) {
   auto refs = std::make_shared<const AblationRefs>(ablation_refs(m, mode, data, data, 2));

@@ -42,10 +42,7 @@ TEST(AttentionStats, UniformAttentionGivesTheCountingAnswer) {
 
 TEST(AttentionStats, ClassMassesAddUpToOne) {
   auto task = make_task(TaskConfig{});
-  LoadedWeights w = load_weights(testing::fixture("max_of_list_torch.safetensors"), std::nullopt,
-                                 ModelHints{task->n_ctx(), task->vocab_size(), task->name()});
-  Model<float> m(w.config);
-  m.params() = std::move(w.params);
+  const Model<float> m = testing::fixture_model("max_of_list_torch.safetensors", *task);
   const Dataset data = generate(*task, Split::Test, 300, 1, 1);
   const auto r = attention_stats(m, *task, data, default_edge_target(*task), 2);
   for (const auto& [h, j] : r.summary["heads"].items()) {

@@ -99,10 +99,7 @@ TEST(Circuits, QkPartsAddUpToLayerZeroScores) {
 
 TEST(Circuits, QkTablePredictsCount01FixtureScoresAtEquals) {
   auto task = task_named("count01");
-  LoadedWeights w = load_weights(testing::fixture("count01_tl.safetensors"), std::nullopt,
-                                 ModelHints{task->n_ctx(), task->vocab_size(), task->name()});
-  Model<float> m(w.config);
-  m.params() = w.params;
+  const Model<float> m = testing::fixture_model("count01_tl.safetensors", *task);
   const CircuitsResult r = circuits(m, *task);
   EXPECT_EQ(r.summary["query_token"], "=");
   const Dataset ds = load_text(*task, testing::fixture("count01_tl.test.txt"));

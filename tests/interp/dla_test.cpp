@@ -106,10 +106,7 @@ TEST(Dla, PartsSumToLogitForRandomModelsWithBiasesAndPositions) {
 TEST(Dla, PartsSumToLogitOnPyTorchFixture) {
   TaskConfig tc;
   auto task = make_task(tc);
-  LoadedWeights w = load_weights(testing::fixture("max_of_list_torch.safetensors"), std::nullopt,
-                                 ModelHints{task->n_ctx(), task->vocab_size(), task->name()});
-  Model<float> m(w.config);
-  m.params() = w.params;
+  Model<float> m = testing::fixture_model("max_of_list_torch.safetensors", *task);
   const Dataset ds = load_text(*task, testing::fixture("max_of_list_torch.test.txt"));
   expect_parts_add_up(m, *task, ds);
   const DlaResult r = dla(m, *task, ds);

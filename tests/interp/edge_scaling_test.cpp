@@ -14,14 +14,7 @@
 namespace hc {
 namespace {
 
-Model<float> fixture_model() {
-  auto task = make_task(TaskConfig{});
-  LoadedWeights w = load_weights(testing::fixture("max_of_list_torch.safetensors"), std::nullopt,
-                                 ModelHints{task->n_ctx(), task->vocab_size(), task->name()});
-  Model<float> m(w.config);
-  m.params() = std::move(w.params);
-  return m;
-}
+Model<float> fixture_model() { return testing::fixture_model("max_of_list_torch.safetensors", *make_task(TaskConfig{})); }
 
 TEST(EdgeScaling, ScaleOneLeavesLogitsUnchanged) {
   const Model<float> m = fixture_model();

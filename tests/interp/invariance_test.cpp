@@ -81,10 +81,7 @@ TEST(Invariance, IdenticalInputsGiveOneEverywhere) {
 
 TEST(Invariance, DifferentInputsDivergeAfterTheQueryPositionsOwnActivations) {
   auto task = task_named("max-of-list");
-  LoadedWeights w = load_weights(testing::fixture("max_of_list_torch.safetensors"), std::nullopt,
-                                 ModelHints{task->n_ctx(), task->vocab_size(), task->name()});
-  Model<float> m(w.config);
-  m.params() = w.params;
+  const Model<float> m = testing::fixture_model("max_of_list_torch.safetensors", *task);
   const InvarianceResult r = invariance(m, *task, default_families(*task, 8, 1), "default families");
   // At ANS the token, position and therefore q, k and v are the same for every
   // member; only attention to the moved maximum can tell them apart.

@@ -25,13 +25,7 @@ TaskConfig count01_config() {
   return tc;
 }
 
-Model<float> load_fixture_model(const Task& task) {
-  LoadedWeights w = load_weights(fixture("count01_tl.safetensors"), std::nullopt,
-                                 ModelHints{task.n_ctx(), task.vocab_size(), task.name()});
-  Model<float> model(w.config);
-  model.params() = w.params;
-  return model;
-}
+Model<float> load_fixture_model(const Task& task) { return testing::fixture_model("count01_tl.safetensors", task); }
 
 // A random one-layer model with positions and non-zero biases, so that every
 // part (embed, pos, heads, bias) is exercised.
