@@ -3,15 +3,14 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
-#include <thread>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 #include "train/progress.hpp"
 
 namespace hc {
@@ -112,19 +111,11 @@ SweepResults run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
   res.columns = spec.columns();
   res.runs.resize(mine.size());
   SweepProgress progress(int(mine.size()), opt.progress, varying_options(spec));
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < mine.size();) {
-      progress.started();
-      res.runs[i] = execute_run(mine[i], spec.analyses, opt.out);
-      progress.finished(res.runs[i]);
-    }
-  };
-  const int n = std::min<int>(opt.jobs, int(std::max<size_t>(1, mine.size())));
-  std::vector<std::thread> pool;
-  for (int t = 1; t < n; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
+  parallel_for(int(mine.size()), opt.jobs, [&](int i) {
+    progress.started();
+    res.runs[size_t(i)] = execute_run(mine[size_t(i)], spec.analyses, opt.out);
+    progress.finished(res.runs[size_t(i)]);
+  });
   progress.close();
   write_results(opt.out, res);
   return res;
