@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "../fixtures.hpp"
+#include "random_model.hpp"
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "interp/dla.hpp"
@@ -17,24 +18,7 @@ namespace hc {
 namespace {
 
 Model<float> random_model(const Task& task, int layers, uint64_t seed) {
-  ModelConfig c;
-  c.n_layers = layers;
-  c.d_model = 16;
-  c.n_heads = 3;
-  c.d_head = 4;
-  c.d_vocab = task.vocab_size();
-  c.n_ctx = task.n_ctx();
-  c.pos_embed = true;
-  c.biases = true;
-  c.init_std = 0.5;
-  Model<float> m(c);
-  m.init(seed);
-  Rng r(seed + 1);  // biases start at 0: give them values so their part is exercised
-  for (const auto& e : m.table().entries())
-    if (e.kind == ParamKind::b_Q || e.kind == ParamKind::b_K || e.kind == ParamKind::b_V ||
-        e.kind == ParamKind::b_O || e.kind == ParamKind::b_U)
-      for (size_t i = 0; i < e.size; ++i) m.params()[e.offset + i] = float(0.3 * r.normal());
-  return m;
+  return testing::random_biased_model(task, layers, 16, seed);
 }
 
 // Mean correct logit and mean margin over the runner-up, from the fast forward

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "../fixtures.hpp"
+#include "random_model.hpp"
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "interp/head_metrics.hpp"
@@ -27,27 +28,8 @@ TaskConfig count01_config() {
 
 Model<float> load_fixture_model(const Task& task) { return testing::fixture_model("count01_tl.safetensors", task); }
 
-// A random one-layer model with positions and non-zero biases, so that every
-// part (embed, pos, heads, bias) is exercised.
 Model<float> random_model(const Task& task, int layers, uint64_t seed) {
-  ModelConfig c;
-  c.n_layers = layers;
-  c.d_model = 12;
-  c.n_heads = 3;
-  c.d_head = 4;
-  c.d_vocab = task.vocab_size();
-  c.n_ctx = task.n_ctx();
-  c.pos_embed = true;
-  c.biases = true;
-  c.init_std = 0.5;
-  Model<float> m(c);
-  m.init(seed);
-  Rng r(seed + 1);
-  for (const auto& e : m.table().entries())
-    if (e.kind == ParamKind::b_Q || e.kind == ParamKind::b_K || e.kind == ParamKind::b_V ||
-        e.kind == ParamKind::b_O || e.kind == ParamKind::b_U)
-      for (size_t i = 0; i < e.size; ++i) m.params()[e.offset + i] = float(0.3 * r.normal());
-  return m;
+  return testing::random_biased_model(task, layers, 12, seed);
 }
 
 TEST(LogitDynamics, PartsAddUpToTheLogitAtBothPositions) {
