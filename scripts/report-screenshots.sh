@@ -5,8 +5,8 @@
 # look; needs a build (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -x build/headcount_tests ] || { echo "report-screenshots: build/headcount_tests is missing: run scripts/setup.sh first" >&2; exit 1; }
+[ -x build/headcount_e2e_tests ] || { echo "report-screenshots: build/headcount_e2e_tests is missing: run scripts/setup.sh first" >&2; exit 1; }
 mkdir -p docs/img/report
 HEADCOUNT_REPORT_SCREENSHOTS="$PWD/docs/img/report" \
-  build/headcount_tests --gtest_filter=ReportBrowser.SectionScreenshotsForTheDocs
+  build/headcount_e2e_tests --gtest_filter=ReportBrowser.SectionScreenshotsForTheDocs
 ls -l docs/img/report
