@@ -1,0 +1,151 @@
+#include "studies/reproduce_train.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+
+#include "core/parallel.hpp"
+#include "interp/logit_dynamics.hpp"
+#include "studies/reproduce_stats.hpp"
+#include "train/evaluate.hpp"
+
+namespace hc::repro {
+
+using json = nlohmann::json;
+
+void Stages::say(const std::string& s) {
+  if (!on_) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  std::fprintf(stderr, "[%6.1f s] %s\n", seconds(), s.c_str());
+  std::fflush(stderr);
+}
+double Stages::seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+}
+
+std::string ModelSpec::label() const {
+  return "D" + std::to_string(D) + "-H" + std::to_string(H) + "-E" + std::to_string(E) + "-s" + std::to_string(seed);
+}
+
+std::vector<const Snapshot*> Count01Study::finals(const std::string& group) const {
+  std::vector<const Snapshot*> v;
+  for (const auto& tm : models)
+    if (tm.spec.group == group && !tm.snapshots.empty()) v.push_back(&tm.snapshots.back());
+  return v;
+}
+
+std::string Count01Study::probe_source() const {
+  return probe_train.source + " (probe fit) / " + probe_test.source + " (scored)";
+}
+
+TrainConfig count01_config(const ModelSpec& s, int64_t steps) {
+  TrainConfig c = default_train_config("count01");
+  c.model.d_model = s.D;
+  c.model.n_heads = s.H;
+  c.model.d_head = s.E;
+  c.steps = steps;
+  c.eval_every = steps;  // the trainer's own evaluation only at the end; snapshots are scored below
+  c.eval_size = 1000;
+  c.seed = uint64_t(s.seed);
+  return c;
+}
+
+std::vector<ModelSpec> count01_model_plan(const ReproducePlan& plan) {
+  std::vector<ModelSpec> v;
+  for (int s = 1; s <= plan.main_seeds; ++s) v.push_back({"main", 32, 16, 2, s});
+  for (int s = 1; s <= plan.isolated_seeds; ++s) v.push_back({"isolated", 32, 1, 2, s});
+  for (int s = 1; s <= plan.grid_seeds; ++s) {
+    v.push_back({"grid", 16, 8, 2, s});
+    v.push_back({"grid", 8, 4, 2, s});
+  }
+  return v;
+}
+
+Count01Study train_count01_models(const ReproduceOptions& opt, const ReproducePlan& plan, Stages& stages) {
+  Count01Study st;
+  st.task_config.name = "count01";
+  st.task_config.validate();
+  st.task = make_task(st.task_config);
+  const Task& task = *st.task;
+  st.probe_train = generate(task, Split::Train, plan.probe_train, 1000, 7);
+  st.probe_test = generate(task, Split::Test, plan.probe_test, 1000, 8);
+  for (const ModelSpec& s : count01_model_plan(plan)) st.models.push_back({s, {}, {}});
+  std::vector<TrainedModel>& models = st.models;
+
+  stages.say("Count01: training " + std::to_string(models.size()) + " models (" + std::to_string(plan.count01_steps) +
+             " steps each, " + std::to_string(opt.jobs) + " at a time) and scoring every head at " +
+             std::to_string(plan.snapshots.size() + 1) + " checkpoints");
+  std::atomic<int> done{0};
+  parallel_for(int(models.size()), opt.jobs, [&](int i) {
+    TrainedModel& tm = models[size_t(i)];
+    const TrainConfig cfg = count01_config(tm.spec, plan.count01_steps);
+    Model<float> model(cfg.model);
+    model.init(cfg.seed);
+    TrainOptions to;
+    to.threads = 1;
+    to.progress = false;
+    to.snapshot_steps = plan.snapshots;
+    const bool keep = tm.spec.group == "main" && tm.spec.seed <= std::max(1, plan.intervention_models);
+    to.on_snapshot = [&](int64_t step, const Model<float>& m) {
+      Model<float> copy = m;
+      Snapshot s;
+      s.step = step;
+      const EvalResult e = evaluate(copy, task, st.probe_test, 1);
+      s.accuracy = e.accuracy, s.eos_accuracy = e.eos_accuracy;
+      const HeadMetricsResult hm = head_metrics(copy, task, st.probe_train, st.probe_test);
+      s.heads = hm.heads;
+      s.weighted_s_acc = hm.weighted_s_acc;
+      tm.snapshots.push_back(std::move(s));
+      if (tm.spec.group == "main" && step == cfg.steps)
+        tm.logit_dynamics = logit_dynamics(copy, task, st.probe_test).summary;
+      if (keep && step == cfg.steps) tm.final_model = std::move(copy);
+    };
+    train(cfg, to, model);
+    const int d = ++done;
+    if (d % std::max<int>(1, int(models.size()) / 8) == 0 || d == int(models.size()))
+      stages.say("  " + std::to_string(d) + "/" + std::to_string(models.size()) + " models done");
+  });
+  return st;
+}
+
+std::vector<Table> checkpoint_tables(const Count01Study& study) {
+  Table heads_t;
+  heads_t.name = "heads";
+  heads_t.description = "one row per (model, checkpoint step, head): the paper's per-head metrics at `=`";
+  heads_t.dataset = study.probe_source();
+  heads_t.columns = {"model", "group", "d_model", "n_heads", "d_head", "seed", "step", "head",
+                     "s_acc", "l_acc", "auc", "w01", "w02", "mean_score", "success", "failure"};
+  Table models_t;
+  models_t.name = "correlation";
+  models_t.description = "one row per (model, checkpoint step): weighted head s-acc and the model's accuracy";
+  models_t.dataset = study.probe_test.source;
+  models_t.columns = {"model", "group", "d_model", "n_heads", "d_head", "seed", "step",
+                      "weighted_s_acc", "accuracy", "eos_accuracy", "n_successful"};
+  auto num = [](double x) { return std::isfinite(x) ? json(x) : json(nullptr); };
+  for (const auto& tm : study.models) {
+    const ModelSpec& sp = tm.spec;
+    for (const auto& s : tm.snapshots) {
+      int n_ok = 0;
+      for (const auto& h : s.heads) {
+        n_ok += h.success;
+        heads_t.add_row({sp.label(), sp.group, sp.D, sp.H, sp.E, sp.seed, s.step, h.head, h.s_acc, h.l_acc, h.auc,
+                         num(h.w01), num(h.w02), h.mean_score, h.success ? 1 : 0, h.failure});
+      }
+      models_t.add_row({sp.label(), sp.group, sp.D, sp.H, sp.E, sp.seed, s.step, s.weighted_s_acc, s.accuracy,
+                        s.eos_accuracy, n_ok});
+    }
+  }
+  std::vector<Table> v;
+  v.push_back(std::move(heads_t));
+  v.push_back(std::move(models_t));
+  return v;
+}
+
+json main_accuracy(const Count01Study& study) {
+  std::vector<double> acc;
+  for (auto* s : study.finals("main")) acc.push_back(s->accuracy);
+  return stat_json(stat_of(acc));
+}
+
+}  // namespace hc::repro
