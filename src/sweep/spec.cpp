@@ -45,7 +45,8 @@ SweepSpec parse_spec(const std::string& text, const std::string& source) {
     const auto& v = it.value();
     if (k == "seeds") {
       constexpr int64_t kMaxSeeds = 1000000;
-      if (v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() < 1) {
+      // JSON keeps 0 and up as unsigned, negative numbers as signed.
+      if (v.is_number_integer() && (v.is_number_unsigned() ? v.get<uint64_t>() < 1 : v.get<int64_t>() < 1)) {
         throw Error(source + ": \"seeds\" must be a count between 1 and " + std::to_string(kMaxSeeds) +
                     " or a non-empty list of seeds (got " + v.dump() + ")");
       } else if (v.is_number_integer()) {

@@ -28,9 +28,15 @@ std::string error_of(const std::function<void()>& f) {
   return "";
 }
 
-// A value each option accepts, from its declared range.
+// A value each option accepts: its task's default, or one from its declared
+// range where the default is "absent" (--init-std).
 nlohmann::json sample_value(const TrainOption& o) {
   const OptionSpec& s = o.spec;
+  try {
+    const nlohmann::json d = o.get(default_train_config(o.task.empty() ? task_names().back() : o.task));
+    if (s.name != "task") return check_train_value(o, d);
+  } catch (const Error&) {
+  }
   switch (s.type) {
     case OptionType::Int: return int64_t(s.min);
     case OptionType::Float: return !s.min_open ? s.min : std::isfinite(s.max) && !s.max_open ? s.max : 1.0;
