@@ -14,8 +14,7 @@ namespace hc {
 
 // The options of a JSON object, checked (type and range) and keyed by
 // canonical name; an unknown name gets "did you mean", a name given in both
-// spellings is refused. `extra` names keys the caller handles itself.
-// Throws hc::Error naming `source`, the option and the fix.
+// spellings is refused. Throws hc::Error naming `source`, the option and the fix.
 OptionValues options_from_json(const nlohmann::json& opts, const std::string& source);
 
 // opts: {"task": "count01", "d-model": 32, ...}; every value a scalar.
