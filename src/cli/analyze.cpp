@@ -108,8 +108,8 @@ void register_analyze(CLI::App& app) {
   sub->add_option("--eval-set", f->eval_set, "Evaluation set in the text form (default: generated held-out set)");
   sub->add_option("--train-set", f->train_set,
                   "Count01: the split the s-acc probe is fitted on, in the text form (default: generated train split)");
-  sub->add_option("--n", f->n, "Size of the generated held-out set (and of the generated train split; default 5000)");
-  sub->add_option("--seed", f->seed, "Seed of the generated held-out set and invariance families (default 1)");
+  add_checked_option(*sub, "--n", f->n, 1, 100000, "Size of the generated held-out set (and of the generated train split; default 5000, at most 100000)");
+  add_seed_option(*sub, f->seed, "Seed of the generated held-out set and invariance families (default 1)");
   sub->add_option("--only", f->only,
                   "Comma-separated analyses: ablation, edge_scaling, attention, value_norms, invariance, dla, circuits, "
                   "and for one-layer Count01 models head_metrics, w01_intervention, logit_dynamics");
@@ -118,7 +118,7 @@ void register_analyze(CLI::App& app) {
   sub->add_option("--families", f->families,
                   "Invariance families in the text form, blank lines between families (default: generated)");
   sub->add_option("--out", f->out, "Output directory (default: RUN/analysis or WEIGHTS-STEM-analysis)");
-  sub->add_option("--threads", f->threads, "Threads (default: all cores; results do not depend on it)");
+  add_checked_option(*sub, "--threads", f->threads, 0, 1024, "Threads (default: all cores; results do not depend on it)");
   sub->add_flag("--json", f->json, "Print summary.json instead of the text summary");
   CLI::Option* png = sub->add_flag("--png", f->png, "Also export each report figure as png/<figure>.png (needs Chromium)");
   sub->add_flag("--no-report", f->no_report, "Do not write report.html")->excludes(png);

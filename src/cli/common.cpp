@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <filesystem>
+#include <functional>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
@@ -14,34 +15,48 @@ namespace fs = std::filesystem;
 
 int default_threads() { return std::max(1, omp_get_num_procs()); }
 
-void TaskFlags::add_to(CLI::App& app) {
-  app.add_option("--task", task, "Task: max-of-list or count01");
-  app.add_option("--list-len", list_len, "Max-of-List: numbers per list (k, default 5)");
-  app.add_option("--num-range", num_range, "Max-of-List: numbers are 0..R-1 (default 10)");
-  app.add_option("--min-len", min_len, "Count01: shortest string (default 1)");
-  app.add_option("--max-len", max_len, "Count01: longest string (default 20)");
-  app.add_option("--noise", noise, "Count01: probability of the noise symbol 2 (default 1/3)");
-  app.add_flag("--ties-as-4", ties_as_4, "Count01: keep ties and label them 4 (default: excluded)");
+CLI::Option* add_train_option(CLI::App& app, const TrainOption& o) {
+  static const char* const kTypeNames[] = {"INT", "FLOAT", "[BOOLEAN]", "TEXT", "UINT"};
+  const std::string help = option_help(o);  // add_option(name, const string&) is the description
+  CLI::Option* opt = app.add_option(o.spec.flag(), help)->type_name(kTypeNames[int(o.spec.type)]);
+  if (o.spec.type == OptionType::Bool) opt->expected(0, 1);
+  return opt;
 }
+
+OptionValues given_options(const std::vector<std::pair<const TrainOption*, CLI::Option*>>& opts) {
+  OptionValues out;
+  for (const auto& [o, cli] : opts) {
+    if (cli->count() == 0) continue;
+    const auto& r = cli->results();
+    const std::string text = r.empty() ? "" : r.back();
+    // A boolean flag given alone means true.
+    const nlohmann::json v = o->spec.type == OptionType::Bool && text.empty() ? nlohmann::json(true)
+                                                                              : parse_text(o->spec, text);
+    out[o->spec.name] = check_train_value(*o, v);
+  }
+  return out;
+}
+
+void TaskFlags::add_to(CLI::App& app) {
+  for (const auto& o : train_options())
+    if (o.spec.name == "task" || !o.task.empty()) options.emplace_back(&o, add_train_option(app, o));
+}
+
+OptionValues TaskFlags::values() const { return given_options(options); }
 
 bool TaskFlags::any_set() const {
-  return !task.empty() || list_len || num_range || min_len || max_len || noise || ties_as_4;
+  for (const auto& [o, cli] : options)
+    if (cli->count() > 0) return true;
+  return false;
 }
 
-TaskConfig TaskFlags::apply(TaskConfig c) const {
-  if (!task.empty()) {
-    if (task != c.name) c = TaskConfig{};
-    c.name = task;
-  }
-  if (list_len) c.list_len = *list_len;
-  if (num_range) c.num_range = *num_range;
-  if (min_len) c.min_len = *min_len;
-  if (max_len) c.max_len = *max_len;
-  if (noise) c.noise = *noise;
-  if (ties_as_4) c.ties_as_4 = true;
-  c.validate();
-  return c;
+std::string TaskFlags::task() const {
+  const OptionValues v = values();
+  auto it = v.find("task");
+  return it == v.end() ? "" : it->second.get<std::string>();
 }
+
+TaskConfig TaskFlags::apply(TaskConfig c) const { return apply_task_options(std::move(c), values()); }
 
 void LoadFlags::add_to(CLI::App& app) {
   app.add_option("model", path, "A run directory (from train or import) or a .safetensors weights file")
@@ -50,8 +65,41 @@ void LoadFlags::add_to(CLI::App& app) {
   task.add_to(app);
 }
 
+namespace {
+
+// Loads weights for `task`; when task flags changed the task the weights came
+// with (`base`) and the weights do not fit, the error names those flags, not
+// the task.
+LoadedWeights load_for_task(const std::function<LoadedWeights()>& load, const TaskFlags& flags,
+                            const std::optional<TaskConfig>& base, const std::string& where) {
+  try {
+    return load();
+  } catch (const Error& e) {
+    if (!base || !flags.any_set()) throw;
+    std::string given, was;
+    const nlohmann::json before = to_json(*base);
+    for (const auto& [name, value] : flags.values()) {
+      const TrainOption* o = find_train_option(name);
+      const std::string key = name == "task" ? "name" : o->spec.key();
+      const nlohmann::json old = before.contains(key) ? before[key] : nlohmann::json();
+      if (old == value) continue;
+      given += (given.empty() ? "" : " ") + o->spec.flag() + " " + (value.is_string() ? value.get<std::string>() : value.dump());
+      if (!old.is_null()) was += (was.empty() ? "" : ", ") + key + " " + (old.is_string() ? old.get<std::string>() : old.dump());
+    }
+    if (given.empty()) throw;
+    std::string reason = e.what();
+    if (size_t cut = reason.find("; pass the --task"); cut != std::string::npos) reason.resize(cut);
+    throw Error(given + " conflicts with the model in " + where + (was.empty() ? "" : " (trained with " + was + ")") +
+                ": " + reason + ". Drop " + given.substr(0, given.find(' ')) +
+                " to use the model's own task settings, or load a model trained with them");
+  }
+}
+
+}  // namespace
+
 LoadedModel load_model(const LoadFlags& f) {
   LoadedModel out;
+  std::optional<TaskConfig> run_task;  // a run directory's own task, before any flag
   std::optional<Layout> layout;
   if (!f.layout.empty()) layout = parse_layout(f.layout);
   std::string weights = f.path;
@@ -73,6 +121,7 @@ LoadedModel load_model(const LoadFlags& f) {
       throw Error(cfg_path + ": not valid JSON: " + e.what());
     }
     out.config = train_config_from_json(j, cfg_path);
+    run_task = out.config.task;
     if (f.task.any_set()) out.config.task = f.task.apply(out.config.task);
     out.from_run_dir = true;
     if (!layout) layout = Layout::Native;
@@ -86,12 +135,14 @@ LoadedModel load_model(const LoadFlags& f) {
       } catch (const nlohmann::json::parse_error& e) {
         throw Error(weights + ": the metadata entry headcount.task_config is not valid JSON");
       }
-    } else if (f.task.task.empty()) {
+    } else if (f.task.task().empty()) {
       throw Error("'" + weights + "' does not say which task it was trained on: pass --task max-of-list or --task count01");
     }
     out.config.task = f.task.apply(tc);
     auto task = make_task(out.config.task);
-    LoadedWeights lw = load_weights(file, layout, ModelHints{task->n_ctx(), task->vocab_size(), task->name()});
+    LoadedWeights lw = load_for_task(
+        [&] { return load_weights(file, layout, ModelHints{task->n_ctx(), task->vocab_size(), task->name()}); },
+        f.task, meta != file.metadata.end() ? std::optional<TaskConfig>(tc) : std::nullopt, weights);
     out.config.model = lw.config;
     out.notes = lw.notes;
     out.task = std::move(task);
@@ -101,8 +152,11 @@ LoadedModel load_model(const LoadFlags& f) {
     return out;
   }
   out.task = make_task(out.config.task);
-  LoadedWeights lw = load_weights(weights, layout,
-                                  ModelHints{out.task->n_ctx(), out.task->vocab_size(), out.task->name()});
+  LoadedWeights lw = load_for_task(
+      [&] {
+        return load_weights(weights, layout, ModelHints{out.task->n_ctx(), out.task->vocab_size(), out.task->name()});
+      },
+      f.task, run_task, f.path);
   out.config.model = lw.config;
   out.notes = lw.notes;
   out.model = std::make_unique<Model<float>>(lw.config);

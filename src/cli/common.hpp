@@ -5,21 +5,58 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 #include "model/model.hpp"
 #include "tasks/task.hpp"
+#include "train/options.hpp"
 #include "train/trainer.hpp"
 
 namespace hc::cli {
 
-// Task options as flags; only the ones the user set override a base config.
+// A training option (train/options.hpp) as a flag: `--name VALUE`; a boolean
+// also alone (`--biases` means true).
+CLI::Option* add_train_option(CLI::App& app, const TrainOption& o);
+// Every option of `opts` the user gave, checked against the option table.
+OptionValues given_options(const std::vector<std::pair<const TrainOption*, CLI::Option*>>& opts);
+
+// A numeric flag of a command (not a training option), read whole and
+// range-checked like the table's options: "--n must be an integer between 1
+// and 1000000 (got 100000000)". The type follows T (uint64_t: a seed).
+template <class T>
+struct checked_value { using type = T; };
+template <class T>
+struct checked_value<std::optional<T>> { using type = T; };
+
+template <class T>
+CLI::Option* add_checked_option(CLI::App& app, const std::string& flag, T& target, double lo, double hi,
+                                const std::string& help) {
+  using V = typename checked_value<T>::type;
+  OptionSpec s;
+  s.name = canonical_option_name(flag);
+  s.type = std::is_same_v<V, uint64_t> ? OptionType::Seed
+           : std::is_integral_v<V>     ? OptionType::Int
+                                       : OptionType::Float;
+  s.min = lo, s.max = hi;
+  return app
+      .add_option_function<std::string>(
+          flag, [&target, s](const std::string& text) { target = parse_text(s, text).get<V>(); }, help)
+      ->type_name(s.type == OptionType::Seed ? "UINT" : s.type == OptionType::Int ? "INT" : "FLOAT");
+}
+
+// A seed flag: 0 .. 2^64-1.
+inline CLI::Option* add_seed_option(CLI::App& app, uint64_t& target, const std::string& help) {
+  return add_checked_option(app, "--seed", target, 0, 0, help);
+}
+
+// Task options as flags (--task and each registered task's options); only
+// the ones the user set override a base config.
 struct TaskFlags {
-  std::string task;
-  std::optional<int> list_len, num_range, min_len, max_len;
-  std::optional<double> noise;
-  bool ties_as_4 = false;
+  std::vector<std::pair<const TrainOption*, CLI::Option*>> options;
   void add_to(CLI::App& app);
+  OptionValues values() const;  // after parsing
   bool any_set() const;
+  std::string task() const;  // --task, or "" when not given
   TaskConfig apply(TaskConfig base) const;
 };
 

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli/common.hpp"
+#include "tasks/registry.hpp"
 #include "core/error.hpp"
 
 namespace hc::cli {
@@ -19,12 +20,9 @@ struct DataFlags {
 };
 
 void run(const DataFlags& f) {
-  TaskConfig tc;
-  tc.name = f.task.task.empty() ? "max-of-list" : f.task.task;
-  tc = f.task.apply(tc);
+  TaskConfig tc = f.task.apply(default_task_config(registered_tasks().front().name));
   auto task = make_task(tc);
   if (f.split != "train" && f.split != "test") throw Error("--split must be train or test (got '" + f.split + "')");
-  if (f.n < 1 || f.n > 100000000) throw Error("--n must be in [1, 1e8] (got " + std::to_string(f.n) + ")");
   // Stream 1 is the held-out set `train` and `eval` generate for this seed; 2 is a training sample.
   const Split split = f.split == "test" ? Split::Test : Split::Train;
   Dataset ds = generate(*task, split, f.n, f.seed, split == Split::Test ? 1 : 2);
@@ -43,8 +41,8 @@ void register_data(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("data", "Write examples of a task in the text form");
   f->task.add_to(*sub);
   sub->add_option("--split", f->split, "train or test (default test: the held-out split)");
-  sub->add_option("--n", f->n, "Number of examples (default 1000)");
-  sub->add_option("--seed", f->seed, "Seed (default 1; with --split test this is the set eval uses for that seed)");
+  add_checked_option(*sub, "--n", f->n, 1, 100000000, "Number of examples (default 1000, at most 100000000)");
+  add_seed_option(*sub, f->seed, "Seed (default 1; with --split test this is the set eval uses for that seed)");
   sub->add_option("--out", f->out, "Output file (default: standard output)");
   sub->callback([f] { run(*f); });
 }

@@ -46,9 +46,9 @@ void register_eval(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("eval", "Accuracy of a model on a held-out or given evaluation set");
   f->load.add_to(*sub);
   sub->add_option("--eval-set", f->eval_set, "Evaluation set in the text form (default: generated held-out set)");
-  sub->add_option("--n", f->n, "Size of the generated held-out set (default 5000)");
-  sub->add_option("--seed", f->seed, "Seed of the generated held-out set (default 1)");
-  sub->add_option("--threads", f->threads, "Threads (default: all cores)");
+  add_checked_option(*sub, "--n", f->n, 1, 10000000, "Size of the generated held-out set (default 5000, at most 10000000)");
+  add_seed_option(*sub, f->seed, "Seed of the generated held-out set (default 1)");
+  add_checked_option(*sub, "--threads", f->threads, 0, 1024, "Threads (default: all cores)");
   sub->add_flag("--json", f->json, "Print {\"accuracy\", \"n\", ...} as JSON");
   sub->callback([f] { run(*f); });
 }

@@ -102,8 +102,8 @@ void register_inspect(CLI::App& app) {
   f->load.add_to(*sub);
   sub->add_option("--example", f->example, "The example in the text form, e.g. \"BOS 3 SEP 7 SEP 2 SEP 5 SEP 1 ANS 7 EOS\"");
   sub->add_option("--eval-set", f->eval_set, "Take the example from this text file");
-  sub->add_option("--index", f->index, "Which example of the evaluation set (default 0)");
-  sub->add_option("--seed", f->seed, "Seed of the generated held-out set (default 1)");
+  add_checked_option(*sub, "--index", f->index, 0, 100000000, "Which example of the evaluation set (default 0)");
+  add_seed_option(*sub, f->seed, "Seed of the generated held-out set (default 1)");
   sub->add_flag("--json", f->json, "Print as JSON");
   sub->callback([f] { run(*f); });
 }

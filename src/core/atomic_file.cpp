@@ -61,7 +61,13 @@ std::string read_file(const std::string& path) {
   }
   std::ostringstream ss;
   ss << in.rdbuf();
-  return ss.str();
+  std::string text = ss.str();
+  // Every reader of text goes through here (evaluation sets, families files,
+  // specs, config.json ...): a UTF-8 byte-order mark, which some editors
+  // write and no one sees, is not part of the content. Binary files have
+  // their own reader (io/safetensors.cpp).
+  if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);
+  return text;
 }
 
 void ensure_writable_dir(const std::string& dir) {

@@ -1,6 +1,10 @@
 #include "io/safetensors.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <cstring>
 #include <set>
 
@@ -296,7 +300,22 @@ File parse(std::string_view bytes, const std::string& source) {
   return f;
 }
 
-File read(const std::string& path) { return parse(read_file(path), path); }
+namespace {
+
+// The bytes as they are: read_file() is for text and drops a byte-order mark.
+std::string read_bytes(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw Error("cannot read '" + path + "': it is a directory, not a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot read '" + path + "': " + std::strerror(errno) + " (check the path)");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+File read(const std::string& path) { return parse(read_bytes(path), path); }
 
 namespace {
 std::string serialize_named(const File& f, const std::string& source) {

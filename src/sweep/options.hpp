@@ -1,21 +1,23 @@
 #pragma once
-// Training options named as on the `headcount train` command line ("d-model",
-// "lr", ...) turned into a TrainConfig, with the same defaults and rules
+// A sweep run's options ({"task": "count01", "d-model": 32, ...}, either
+// spelling, "d_model" too) turned into a TrainConfig through the option table
+// of train/options.hpp, with the same defaults and rules as `headcount train`
 // (per-task recipes, d_head = D / H unless given).
 #include <string>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "train/options.hpp"
 #include "train/trainer.hpp"
 
 namespace hc {
 
-const std::vector<std::string>& train_option_names();
-bool is_train_option(const std::string& name);
+// The options of a JSON object, checked (type and range) and keyed by
+// canonical name; an unknown name gets "did you mean", a name given in both
+// spellings is refused. Throws hc::Error naming `source`, the option and the fix.
+OptionValues options_from_json(const nlohmann::json& opts, const std::string& source);
 
 // opts: {"task": "count01", "d-model": 32, ...}; every value a scalar.
-// Throws hc::Error naming `source`, the option and the fix.
 TrainConfig config_from_options(const nlohmann::json& opts, const std::string& source);
 
 }  // namespace hc

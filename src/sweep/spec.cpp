@@ -1,10 +1,12 @@
 #include "sweep/spec.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "sweep/options.hpp"
+#include "train/options.hpp"
 
 namespace hc {
 
@@ -29,6 +31,7 @@ std::vector<std::string> SweepSpec::columns() const {
 SweepSpec parse_spec(const std::string& text, const std::string& source) {
   SweepSpec s;
   s.source = source;
+  std::set<std::string> given;  // canonical names, to refuse an option given in both spellings
   nlohmann::ordered_json j;
   try {
     j = nlohmann::ordered_json::parse(text);
@@ -41,16 +44,29 @@ SweepSpec parse_spec(const std::string& text, const std::string& source) {
     const std::string& k = it.key();
     const auto& v = it.value();
     if (k == "seeds") {
-      if (v.is_number_integer() && v.get<int64_t>() >= 1 && v.get<int64_t>() <= 1000000) {
+      constexpr int64_t kMaxSeeds = 1000000;
+      // JSON keeps 0 and up as unsigned, negative numbers as signed.
+      if (v.is_number_integer() && (v.is_number_unsigned() ? v.get<uint64_t>() < 1 : v.get<int64_t>() < 1)) {
+        throw Error(source + ": \"seeds\" must be a count between 1 and " + std::to_string(kMaxSeeds) +
+                    " or a non-empty list of seeds (got " + v.dump() + ")");
+      } else if (v.is_number_integer()) {
+        if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(kMaxSeeds))
+          throw Error(source + ": \"seeds\": " + v.dump() + " runs per configuration is over the limit of " +
+                      std::to_string(kMaxSeeds) + "; give a smaller count, or a list of the seeds you want");
         for (int64_t i = 1; i <= v.get<int64_t>(); ++i) s.seeds.push_back(uint64_t(i));
       } else if (v.is_array() && !v.empty()) {
+        const TrainOption& seed = train_option("seed", source);
         for (const auto& x : v) {
-          if (!x.is_number_integer() || x.get<int64_t>() < 0)
-            throw Error(source + ": \"seeds\" must hold non-negative integers (got " + x.dump() + ")");
-          s.seeds.push_back(x.get<uint64_t>());
+          try {
+            s.seeds.push_back(check_train_value(seed, x).get<uint64_t>());
+          } catch (const Error& e) {
+            throw Error(source + ": \"seeds\" must hold seeds, each an integer between 0 and 18446744073709551615 "
+                        "(2^64-1) (got " + x.dump() + ")");
+          }
         }
       } else {
-        throw Error(source + ": \"seeds\" must be a count >= 1 or a non-empty list of seeds (got " + v.dump() + ")");
+        throw Error(source + ": \"seeds\" must be a count between 1 and " + std::to_string(kMaxSeeds) +
+                    " or a non-empty list of seeds (got " + v.dump() + ")");
       }
       continue;
     }
@@ -68,12 +84,20 @@ SweepSpec parse_spec(const std::string& text, const std::string& source) {
       continue;
     }
     if (k == "seed") throw Error(source + ": use \"seeds\" (a count or a list) in a spec, not \"seed\"");
-    if (!is_train_option(k)) {
+    const TrainOption* o = find_train_option(k);
+    if (!o || o->spec.name == "seed") {
+      std::vector<std::string> names;
       std::string known;
       for (const auto& n : train_option_names())
-        if (n != "seed") known += " " + n;
-      throw Error(source + ": unknown option '" + k + "' (options are:" + known + ", plus seeds and analyses)");
+        if (n != "seed") names.push_back(n), known += " " + n;
+      names.push_back("seeds");
+      names.push_back("analyses");
+      throw Error(source + ": unknown option '" + k + "'" + did_you_mean(k, names) + " (options are:" + known +
+                  ", plus seeds and analyses; '-' or '_' alike)");
     }
+    if (!given.insert(o->spec.name).second)
+      throw Error(source + ": option '" + o->spec.name + "' is given twice (as '" + o->spec.name + "' and '" +
+                  o->spec.key() + "'); keep one");
     if (v.is_array()) {
       if (v.empty()) throw Error(source + ": option '" + k + "' is an empty list; give at least one value");
       for (const auto& x : v)
@@ -81,6 +105,16 @@ SweepSpec parse_spec(const std::string& text, const std::string& source) {
           throw Error(source + ": option '" + k + "' holds " + x.dump() + "; list elements must be numbers, strings or booleans");
     } else if (v.is_object() || v.is_null()) {
       throw Error(source + ": option '" + k + "' must be a value or a list of values (got " + v.dump() + ")");
+    }
+    // Type and range of every value now, before any run starts.
+    for (const auto& x : v.is_array() ? v : nlohmann::ordered_json::array({v})) {
+      try {
+        check_train_value(*o, nlohmann::json::parse(x.dump()));
+      } catch (const Error& e) {
+        std::string msg = e.what();
+        if (msg.rfind(o->spec.flag(), 0) == 0) msg = "option '" + k + "'" + msg.substr(o->spec.flag().size());
+        throw Error(source + ": " + msg);
+      }
     }
     s.options[k] = v;
   }

@@ -1,135 +1,71 @@
 #include "tasks/task.hpp"
 
-#include <cmath>
-#include <limits>
 #include <set>
-#include <sstream>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
-#include "tasks/count01.hpp"
-#include "tasks/max_of_list.hpp"
+#include "io/json_fields.hpp"
+#include "tasks/registry.hpp"
 #include "tasks/text_tokens.hpp"
 
 namespace hc {
 
-namespace {
-
-std::string num(double x) {
-  std::ostringstream os;
-  os << x;
-  return os.str();
-}
-
-// Messages name the option as the command line spells it, because that is
-// where the user fixes it (a JSON config uses the same names with '_').
-void require(bool ok, const std::string& message) {
-  if (!ok) throw Error(message);
-}
-
-void check_int_range(int v, int lo, int hi, const char* option) {
-  require(v >= lo && v <= hi, std::string(option) + " must be between " + std::to_string(lo) +
-                                  " and " + std::to_string(hi) + " (got " + std::to_string(v) +
-                                  ")");
-}
-
-}  // namespace
-
+// A task's options come from its declarations (tasks/registry.hpp): messages
+// name the option as the command line spells it, because that is where the
+// user fixes it (a JSON config uses the same names with '_').
 void TaskConfig::validate() const {
-  if (name != "max-of-list" && name != "count01")
-    throw Error("unknown task '" + name + "' (use max-of-list or count01)");
-  if (name == "max-of-list") {
-    // 2k + 2 <= 4096 keeps n_ctx in the same bound as Count01's.
-    check_int_range(list_len, 1, 2047, "--list-len");
-    check_int_range(num_range, 2, 1000, "--num-range");
-    // Written as !(in range) so that NaN is rejected too.
-    require(stratified >= 0.0 && stratified <= 1.0,
-            "--stratified must be between 0 and 1 (got " + num(stratified) +
-                "): it is the share of training lists drawn stratified by their maximum");
-  } else {
-    check_int_range(min_len, 1, 4096, "--min-len");
-    check_int_range(max_len, 1, 4096, "--max-len");
-    require(min_len <= max_len, "--min-len (" + std::to_string(min_len) +
-                                    ") must not exceed --max-len (" + std::to_string(max_len) +
-                                    ")");
-    require(noise >= 0.0 && noise < 1.0,
-            "--noise must be in [0, 1) (got " + num(noise) +
-                "): it is the probability of the noise symbol 2, and 1 would leave no 0s or 1s");
-  }
-  require(test_mod >= 2, "--test-mod must be at least 2 (got " + std::to_string(test_mod) +
-                             "): a string is held out iff hash % test-mod == 0");
+  const TaskEntry& e = task_entry(name);
+  for (const auto& o : e.options) check_value(o.spec, o.get(*this));
+  if (e.check) e.check(*this);
 }
 
 nlohmann::json to_json(const TaskConfig& c) {
   nlohmann::json j;
   j["name"] = c.name;
-  if (c.name == "max-of-list") {
-    j["list_len"] = c.list_len;
-    j["num_range"] = c.num_range;
-    j["stratified"] = c.stratified;
-  } else if (c.name == "count01") {
-    j["min_len"] = c.min_len;
-    j["max_len"] = c.max_len;
-    j["noise"] = c.noise;
-    j["ties_as_4"] = c.ties_as_4;
-  }
-  j["test_mod"] = c.test_mod;
+  for (const auto& o : task_entry(c.name).options) j[o.spec.key()] = o.get(c);
   return j;
 }
 
 TaskConfig task_config_from_json(const nlohmann::json& j, const std::string& source) {
   if (!j.is_object()) throw Error(source + ": the task config must be a JSON object");
-  TaskConfig c;
+  std::string name = registered_tasks().front().name;  // the default task
   if (j.contains("name")) {
-    if (!j["name"].is_string())
-      throw Error(source + ": field 'name' must be a string (max-of-list or count01)");
-    c.name = j["name"].get<std::string>();
+    if (!j["name"].is_string()) {
+      std::string names;
+      for (const auto& n : task_names()) names += (names.empty() ? "" : ", ") + n;
+      throw Error(source + ": field 'name' must be a string (" + names + ")");
+    }
+    name = j["name"].get<std::string>();
   }
+  const TaskEntry* entry = nullptr;
   try {
-    c.validate();  // only the name matters here; the fields are checked below
+    entry = &task_entry(name);
   } catch (const Error& e) {
     throw Error(source + ": " + e.what());
   }
-  const bool mol = c.name == "max-of-list";
-  const std::set<std::string> mine =
-      mol ? std::set<std::string>{"name", "list_len", "num_range", "stratified", "test_mod"}
-          : std::set<std::string>{"name", "min_len", "max_len", "noise", "ties_as_4", "test_mod"};
+  std::set<std::string> mine = {"name"};
+  for (const auto& o : entry->options) mine.insert(o.spec.key());
   for (const auto& [key, value] : j.items()) {
     if (!mine.count(key)) {
       std::string allowed;
       for (const auto& k : mine) allowed += (allowed.empty() ? "" : ", ") + k;
-      throw Error(source + ": unknown field '" + key + "' for task '" + c.name +
-                  "' (allowed: " + allowed + ")");
+      throw Error(source + ": unknown field '" + key + "' for task '" + name + "' (allowed: " + allowed + ")");
     }
   }
-  auto get_int = [&](const char* key, int& out) {
-    if (!j.contains(key)) return;
+  TaskConfig c = default_task_config(name);
+  for (const auto& o : entry->options) {
+    const std::string key = o.spec.key();
+    if (!j.contains(key)) continue;
     const auto& v = j[key];
-    if (!v.is_number_integer() || v.get<int64_t>() < std::numeric_limits<int>::min() ||
-        v.get<int64_t>() > std::numeric_limits<int>::max())
-      throw Error(source + ": field '" + key + "' must be an integer");
-    out = v.get<int>();
-  };
-  auto get_double = [&](const char* key, double& out) {
-    if (!j.contains(key)) return;
-    if (!j[key].is_number()) throw Error(source + ": field '" + key + "' must be a number");
-    out = j[key].get<double>();
-  };
-  if (mol) {
-    get_int("list_len", c.list_len);
-    get_int("num_range", c.num_range);
-    get_double("stratified", c.stratified);
-  } else {
-    get_int("min_len", c.min_len);
-    get_int("max_len", c.max_len);
-    get_double("noise", c.noise);
-    if (j.contains("ties_as_4")) {
-      if (!j["ties_as_4"].is_boolean())
-        throw Error(source + ": field 'ties_as_4' must be true or false");
-      c.ties_as_4 = j["ties_as_4"].get<bool>();
+    const std::string what = source + ": field '" + key + "'";
+    switch (o.spec.type) {
+      case OptionType::Int: o.set(c, json_field::integer<int>(v, what)); break;
+      case OptionType::Seed: o.set(c, json_field::integer<uint64_t>(v, what)); break;
+      case OptionType::Float: o.set(c, json_field::number(v, what)); break;
+      case OptionType::Bool: o.set(c, json_field::boolean(v, what)); break;
+      case OptionType::String: o.set(c, json_field::string(v, what)); break;
     }
   }
-  get_int("test_mod", c.test_mod);
   try {
     c.validate();
   } catch (const Error& e) {
@@ -149,8 +85,7 @@ int Task::eos_token() const { return token_id("EOS"); }
 
 std::unique_ptr<Task> make_task(const TaskConfig& cfg) {
   cfg.validate();
-  if (cfg.name == "max-of-list") return std::make_unique<MaxOfListTask>(cfg);
-  return std::make_unique<Count01Task>(cfg);
+  return task_entry(cfg.name).factory(cfg);
 }
 
 Dataset generate(const Task& task, Split split, int n, uint64_t seed, uint64_t stream) {

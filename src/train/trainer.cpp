@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "io/json_fields.hpp"
 #include "io/layouts.hpp"
+#include "tasks/registry.hpp"
 #include "train/batch.hpp"
 #include "train/checkpoint.hpp"
 #include "train/progress.hpp"
@@ -62,8 +63,7 @@ void TrainConfig::validate() const {
 
 TrainConfig default_train_config(const std::string& task_name) {
   TrainConfig c;
-  c.task.name = task_name;
-  c.task.validate();
+  c.task = default_task_config(task_name);  // the task's declared defaults
   auto task = make_task(c.task);
   c.model.d_vocab = task->vocab_size();
   c.model.n_ctx = task->n_ctx();

@@ -114,7 +114,7 @@ TEST_F(BadInput, DModelNotDivisibleByHeads) {
 }
 
 TEST_F(BadInput, ZeroSteps) {
-  expect_error("train --task count01 --steps 0 --out " + path("run"), {"--steps", "at least 1"}, path("run"));
+  expect_error("train --task count01 --steps 0 --out " + path("run"), {"--steps", "between 1 and 100000000"}, path("run"));
 }
 
 TEST_F(BadInput, NonWritableOutputDirectory) {

@@ -145,6 +145,11 @@ TEST(Invariance, LoadFamiliesParsesBlankLineSeparatedFamilies) {
   EXPECT_NE(error_of([&] { load_families(*task, single); }).find("family 2 (lines 4-4) has a single input"),
             std::string::npos);
   std::filesystem::remove(single);
+  // A UTF-8 byte-order mark at the start of the file is skipped.
+  const std::string bom = temp_file("bom.txt", "\xEF\xBB\xBF" "0 1 1 = 5 EOS\n1 0 1 = 5 EOS\n");
+  ASSERT_EQ(load_families(*task, bom).size(), 1u);
+  EXPECT_EQ(task->format(load_families(*task, bom)[0][0]), "0 1 1 = 5 EOS");
+  std::filesystem::remove(bom);
   const std::string empty = temp_file("empty.txt", "\n\n");
   EXPECT_NE(error_of([&] { load_families(*task, empty); }).find("no families"), std::string::npos);
   std::filesystem::remove(empty);

@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "sweep/spec.hpp"
 
@@ -55,6 +57,32 @@ TEST(SweepSpec, BadSpecsAreRefusedWithTheReason) {
                     "but the spec has task \"max-of-list\"");
   expect_spec_error(R"({"task": "count01", "layers": [1, 2], "analyses": ["head_metrics"]})",
                     "needs one-layer models, but the spec has layers 2");
+}
+
+TEST(SweepSpec, BothSpellingsWorkAndColumnsKeepUnderscores) {
+  SweepSpec s = parse_spec(R"({"task": "count01", "d_model": [8, 16], "eval-every": 5})", "t");
+  EXPECT_EQ(s.columns(), (std::vector<std::string>{"task", "d_model", "eval_every", "seed"}));
+  EXPECT_EQ(expand(s)[1].options.at("d_model"), 16);
+  expect_spec_error(R"({"task": "count01", "d-modle": [8]})", "(did you mean 'd-model'?)");
+  expect_spec_error(R"({"task": "count01", "sedes": 2})", "(did you mean 'seeds'?)");
+}
+
+TEST(SweepSpec, ValuesAreTypeAndRangeCheckedBeforeAnyRun) {
+  expect_spec_error(R"({"task": "count01", "steps": "20"})", "option 'steps' must be an integer between 1 and 100000000 (got \"20\")");
+  expect_spec_error(R"({"task": "count01", "lr": [0.001, -1]})", "option 'lr' must be a number > 0 (got -1)");
+  expect_spec_error(R"({"task": "count01", "biases": "yes"})", "option 'biases' must be true or false");
+  expect_spec_error(R"({"task": "count01", "pos": "sinusoidal"})", "option 'pos' must be one of none or learned");
+  expect_spec_error(R"({"task": "count02"})", "unknown task 'count02'");
+  expect_spec_error(R"({"task": "count01", "noise": 1})", "option 'noise' must be a number in [0, 1)");
+  expect_spec_error(R"({"task": "count01", "seeds": 10000000})", "over the limit of 1000000");
+  expect_spec_error(R"({"task": "count01", "seeds": [1, 18446744073709551616]})", "2^64-1");
+}
+
+TEST(SweepSpec, AByteOrderMarkIsSkipped) {
+  const std::string path = ::testing::TempDir() + "/hc_spec_bom.json";
+  write_file_atomic(path, "\xEF\xBB\xBF{\"task\": \"count01\", \"heads\": [2, 4]}");
+  EXPECT_EQ(expand(load_spec(path)).size(), 2u);
+  std::filesystem::remove(path);
 }
 
 TEST(SweepSpec, HeadMetricsIsAKnownAnalysis) {

@@ -69,6 +69,18 @@ TEST(TextForm, TrailingBlankLinesAndCrlfAreAccepted) {
   EXPECT_EQ(load_text(*task, no_newline.path).examples.size(), 1u);
 }
 
+TEST(TextForm, AByteOrderMarkIsSkipped) {
+  // Some editors start a UTF-8 file with EF BB BF; it is not part of the first token.
+  auto task = make_task(named("max-of-list"));
+  TempFile f("\xEF\xBB\xBF" "BOS 3 SEP 7 SEP 2 SEP 5 SEP 1 ANS 7 EOS\n");
+  Dataset ds = load_text(*task, f.path);
+  ASSERT_EQ(ds.examples.size(), 1u);
+  EXPECT_EQ(task->format(ds.examples[0]), "BOS 3 SEP 7 SEP 2 SEP 5 SEP 1 ANS 7 EOS");
+  // Only at the start: elsewhere it is a malformed token, reported with its line.
+  TempFile mid("BOS 3 SEP 7 SEP 2 SEP 5 SEP 1 ANS 7 EOS\n\xEF\xBB\xBF" "BOS 3 SEP 7 SEP 2 SEP 5 SEP 1 ANS 7 EOS\n");
+  EXPECT_NE(error_of([&] { load_text(*task, mid.path); }).find("line 2"), std::string::npos);
+}
+
 TEST(TextForm, BlankLineBetweenExamplesIsReportedNotSkipped) {
   auto task = make_task(named("count01"));
   TempFile f("0 1 1 = 5 EOS\n\n0 0 = 4 EOS\n");
