@@ -7,7 +7,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
-#include "io/json_fields.hpp"
+#include "core/json_fields.hpp"
 #include "io/layouts.hpp"
 #include "train/batch.hpp"
 #include "train/checkpoint.hpp"
