@@ -22,6 +22,7 @@
 #include "interp/w01_intervention.hpp"
 #include "report/report.hpp"
 #include "studies/head_study.hpp"
+#include "studies/study_report.hpp"
 #include "tasks/task.hpp"
 #include "train/evaluate.hpp"
 #include "train/trainer.hpp"
@@ -589,8 +590,8 @@ ReproduceResult run_reproduce(const ReproduceOptions& opt, const ReproducePlan& 
     write_file_atomic((fs::path(adir) / "summary.json").string(), hs.summary.dump(2) + "\n");
     write_file_atomic((fs::path(adir) / "summary.txt").string(), hs.text);
     // The same page as `headcount analyze RUN` writes (docs/REPORT.md).
-    write_report(adir, model_report_inputs("headcount reproduce: Max-of-List head study", run_dir, model, *mt, ds,
-                                           hs.summary, (fs::path(run_dir) / "train_log.csv").string()));
+    write_report(adir, study_report_inputs("headcount reproduce: Max-of-List head study", run_dir, model, *mt, ds,
+                                           hs, (fs::path(run_dir) / "train_log.csv").string()));
     res.summary["max_of_list"] = {{"run", run_dir}, {"analysis", adir}, {"steps", tr.steps_done},
                                   {"accuracy", hs.summary["accuracy"]}, {"seconds", tr.seconds}};
     res.summary["max_of_list_text"] = hs.text;
@@ -612,15 +613,14 @@ ReproduceResult run_reproduce(const ReproduceOptions& opt, const ReproducePlan& 
       // The generic analyses plus logit dynamics: head_metrics and the w01
       // intervention, which head_study would also run on a one-layer Count01
       // model, are computed above on probe_train / probe_test already.
-      const auto& c01 = count01_analysis_names();
-      for (const auto& n : analysis_names())
-        if (n == "logit_dynamics" || std::find(c01.begin(), c01.end(), n) == c01.end()) ho.only.push_back(n);
+      for (const Analysis& a : analyses())
+        if (a.by_default && !a.uses_train_set) ho.only.push_back(a.name);
       const HeadStudy hs = head_study(*tm.final_model, *task, probe_test, ho);
       for (const auto& t : hs.tables) write_csv(t, adir);
       write_file_atomic((fs::path(adir) / "summary.json").string(), hs.summary.dump(2) + "\n");
       write_file_atomic((fs::path(adir) / "summary.txt").string(), hs.text);
-      write_report(adir, model_report_inputs("headcount reproduce: Count01 head study (" + tm.spec.label() + ")",
-                                             tm.spec.label(), *tm.final_model, *task, probe_test, hs.summary, ""));
+      write_report(adir, study_report_inputs("headcount reproduce: Count01 head study (" + tm.spec.label() + ")",
+                                             tm.spec.label(), *tm.final_model, *task, probe_test, hs, ""));
       res.summary["count01_main"] = {{"model", tm.spec.label()}, {"analysis", adir},
                                      {"accuracy", hs.summary["accuracy"]}};
       break;
