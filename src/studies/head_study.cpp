@@ -104,7 +104,8 @@ HeadStudy head_study(const Model<float>& model, const Task& task, const Dataset&
     if (opt.progress) opt.progress(a->name);
     std::shared_ptr<const AnalysisResult> r = a->run(ctx);
     s[a->name] = r->summary();
-    for (const auto& [k, v] : r->top_level().items()) s[k] = v;
+    const nlohmann::json top = r->top_level();
+    for (const auto& [k, v] : top.items()) s[k] = v;
     for (const Table& t : r->tables()) st.tables.push_back(t);
     st.results.push_back({a, std::move(r)});
   }

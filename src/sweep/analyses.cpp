@@ -36,7 +36,8 @@ AnalysisOutput run_analyses(const std::vector<std::string>& names, const Model<f
     if (!why.empty()) throw Error("analysis \"" + name + "\" " + why);
     const auto r = a.run(ctx);
     for (const HeadValue& h : r->head_values()) out.heads.push_back({h.head, h.metric, h.value});
-    for (const auto& [k, v] : r->run_values().items()) out.metrics[k] = v;
+    const nlohmann::json run_values = r->run_values();
+    for (const auto& [k, v] : run_values.items()) out.metrics[k] = v;
   }
   return out;
 }
