@@ -10,7 +10,9 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "report/report.hpp"
+#include "interp/analysis.hpp"
 #include "studies/head_study.hpp"
+#include "studies/study_report.hpp"
 #include "tasks/task.hpp"
 
 namespace hc::cli {
@@ -46,7 +48,7 @@ std::string default_out(const LoadedModel& m, const std::string& path) {
 // run's training curve and the attention patterns of 8 evaluation examples.
 ReportResult write_analyze_report(const AnalyzeFlags& f, const LoadedModel& m, const Dataset& ds, const HeadStudy& st,
                                   const std::string& out) {
-  ReportInputs in = model_report_inputs("headcount analyze: " + m.source, m.source, *m.model, *m.task, ds, st.summary,
+  ReportInputs in = study_report_inputs("headcount analyze: " + m.source, m.source, *m.model, *m.task, ds, st,
                                         m.from_run_dir ? (fs::path(f.load.path) / "train_log.csv").string() : "");
   in.png = f.png;
   return write_report(out, in);
@@ -55,7 +57,7 @@ ReportResult write_analyze_report(const AnalyzeFlags& f, const LoadedModel& m, c
 void run(const AnalyzeFlags& f) {
   // Cheap checks first, so that a typo does not cost a model load.
   HeadStudyOptions opt;
-  if (!f.only.empty()) opt.only = parse_analysis_list(f.only);
+  if (!f.only.empty()) opt.only = parse_analysis_names(f.only);
   LoadedModel m = load_model(f.load);
   const ModelConfig& c = m.model->config();
   if (!f.heads_of_interest.empty())
@@ -69,10 +71,20 @@ void run(const AnalyzeFlags& f) {
   // generates one from the task's train split.
   Dataset train;
   if (!f.train_set.empty()) {
-    if (!count01_analyses_apply(c, *m.task))
-      throw Error("--train-set: only the Count01 analyses (head_metrics, w01_intervention) use a train set, and they "
-                  "need a one-layer Count01 model; this is a " + m.task->name() + " model with " +
-                  std::to_string(c.n_layers) + " layer(s): drop --train-set");
+    // Only analyses that fit a probe read a train set; one of them must run.
+    std::vector<std::string> users, why;
+    for (const Analysis& a : analyses()) {
+      if (!a.uses_train_set) continue;
+      users.push_back(a.name);
+      const std::string w = a.not_applicable(c, *m.task);
+      if (!w.empty()) why.push_back(w);
+    }
+    if (why.size() == users.size()) {
+      std::string list;
+      for (const auto& u : users) list += (list.empty() ? "" : ", ") + u;
+      throw Error("--train-set: only the analyses that fit a probe (" + list + ") use a train set, and they " +
+                  (why.empty() ? std::string("are not registered") : why.front()) + ": drop --train-set");
+    }
     train = load_text(*m.task, f.train_set);
     opt.train = &train;
   }

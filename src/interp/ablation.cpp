@@ -7,6 +7,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "core/chunked.hpp"
 #include "core/error.hpp"
 #include "interp/ablation_linear.hpp"
 
@@ -45,8 +46,7 @@ void compute_means(const Model<float>& model, const Dataset& reference, int thre
   // Per chunk and layer: sums at every position [T,H,E] then at the query [H,E].
   std::vector<std::vector<double>> sums(size_t(n_chunks), std::vector<double>(size_t(r.L) * (n_pos + n_q), 0.0));
   threads = std::max(1, std::min(threads, n_chunks));
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (int c = 0; c < n_chunks; ++c) {
+  for_each_job(int(n_chunks), threads, [&](int c) {
     const size_t b0 = size_t(c) * step, b1 = std::min(N, b0 + step);
     std::vector<int32_t> tokens;
     for (size_t i = b0; i < b1; ++i)
@@ -63,7 +63,7 @@ void compute_means(const Model<float>& model, const Dataset& reference, int thre
         for (size_t k = 0; k < n_q; ++k) s[n_pos + k] += zq[k];
       }
     }
-  }
+  });
   r.pos_mean.assign(size_t(r.L), std::vector<double>(n_pos, 0.0));
   r.query_mean.assign(size_t(r.L), std::vector<double>(n_q, 0.0));
   for (int l = 0; l < r.L; ++l) {
@@ -242,8 +242,7 @@ AblationResult ablation_study(const Model<float>& model, const Dataset& data, co
     auto eval = [&](const std::vector<uint64_t>& masks) {
       if (!linear) return patch_sweep(model, data, int(masks.size()), ablation_setter(model, refs, masks), po);
       std::vector<double> out(masks.size());
-#pragma omp parallel for schedule(dynamic, 1) num_threads(std::max(1, opt.threads))
-      for (int k = 0; k < int(masks.size()); ++k) out[size_t(k)] = linear_accuracy(lc, masks[size_t(k)]);
+      for_each_job(int(int(masks.size())), std::max(1, opt.threads), [&](int k) { out[size_t(k)] = linear_accuracy(lc, masks[size_t(k)]); });
       return out;
     };
     nlohmann::json js;

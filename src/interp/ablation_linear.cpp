@@ -6,6 +6,7 @@
 #include <bit>
 #include <stdexcept>
 
+#include "core/chunked.hpp"
 #include "core/error.hpp"
 #include "interp/cache.hpp"
 
@@ -69,8 +70,7 @@ LinearContribs linear_contribs(const Model<float>& model, const Dataset& data, c
   const size_t step = 256, N = size_t(out.N);
   const int n_chunks = int((N + step - 1) / step);
   threads = std::max(1, std::min(threads, n_chunks));
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (int ch = 0; ch < n_chunks; ++ch) {
+  for_each_job(int(n_chunks), threads, [&](int ch) {
     const size_t b0 = size_t(ch) * step, b1 = std::min(N, b0 + step);
     const Activations<float> a = run_at_queries(model, data, b0, b1);
     const LayerActs<float>& la = a.layers[0];
@@ -101,7 +101,7 @@ LinearContribs linear_contribs(const Model<float>& model, const Dataset& data, c
         }
       }
     }
-  }
+  });
   return out;
 }
 

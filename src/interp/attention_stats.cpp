@@ -4,41 +4,13 @@
 
 #include <algorithm>
 
+#include "core/chunked.hpp"
 #include "core/error.hpp"
 #include "interp/ablation.hpp"
 #include "interp/cache.hpp"
 #include "interp/value_norms.hpp"
 
 namespace hc {
-
-namespace {
-
-// Key classes of a task, and which class a key position falls in.
-struct Classes {
-  std::vector<std::string> names;
-  std::vector<int> token_class;  // [V] class of a non-target key by token; -1: by position rule
-  int target_class = -1;         // class of target keys (-1: classes are by token only)
-};
-
-Classes classes_for(const Task& task, const std::vector<bool>& is_number) {
-  Classes c;
-  const int V = task.vocab_size();
-  if (task.name() == "count01") {
-    // By token: the target (0 and 1) is split into its two tokens.
-    for (const char* n : {"0", "1", "2", "="}) c.names.push_back(n);
-    c.token_class.assign(size_t(V), -1);
-    for (int k = 0; k < 4; ++k) c.token_class[size_t(task.token_id(c.names[size_t(k)]))] = k;
-    return c;
-  }
-  c.names = {task.name() == "max-of-list" ? "max" : "target", "other_numbers", "special"};
-  c.target_class = 0;
-  c.token_class.assign(size_t(V), 2);
-  for (int t = 0; t < V; ++t)
-    if (is_number[size_t(t)]) c.token_class[size_t(t)] = 1;
-  return c;
-}
-
-}  // namespace
 
 AttentionStatsResult attention_stats(const Model<float>& model, const Task& task, const Dataset& data,
                                      const EdgeTarget& target, int threads) {
@@ -47,7 +19,7 @@ AttentionStatsResult attention_stats(const Model<float>& model, const Task& task
   const int L = mc.n_layers, H = mc.n_heads, T = mc.n_ctx, n = L * H;
   std::vector<bool> is_number(size_t(task.vocab_size()), false);
   for (int t : number_tokens(task)) is_number[size_t(t)] = true;
-  const Classes cls = classes_for(task, is_number);
+  const AttentionClasses cls = task.attention_classes();
   const int K = int(cls.names.size());
   // Per chunk and head: [top hits, top count, mass_target, mass per class].
   const int W = 3 + K;
@@ -55,8 +27,7 @@ AttentionStatsResult attention_stats(const Model<float>& model, const Task& task
   const int n_chunks = int((N + step - 1) / step);
   std::vector<std::vector<double>> acc(size_t(n_chunks), std::vector<double>(size_t(n) * W, 0.0));
   threads = std::max(1, std::min(threads, n_chunks));
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (int ch = 0; ch < n_chunks; ++ch) {
+  for_each_job(int(n_chunks), threads, [&](int ch) {
     const size_t b0 = size_t(ch) * step, b1 = std::min(N, b0 + step);
     const Activations<float> a = run_at_queries(model, data, b0, b1);
     for (size_t i = b0; i < b1; ++i) {
@@ -85,7 +56,7 @@ AttentionStatsResult attention_stats(const Model<float>& model, const Task& task
         }
       }
     }
-  }
+  });
   std::vector<double> tot(size_t(n) * W, 0.0);
   for (const auto& c : acc)
     for (size_t k = 0; k < tot.size(); ++k) tot[k] += c[k];

@@ -47,8 +47,16 @@ Activations<float> run_at_queries(const Model<float>& m, const Dataset& data, si
   tokens.reserve((b1 - b0) * size_t(T));
   rows.reserve(b1 - b0);
   for (size_t i = b0; i < b1; ++i) {
-    tokens.insert(tokens.end(), data.examples[i].seq.begin(), data.examples[i].seq.begin() + T);
-    rows.push_back(data.examples[i].query_pos);
+    const Example& ex = data.examples[i];
+    // Checked here, where every analysis at the query gathers its inputs: a
+    // data set of another task or shape must not read past an example.
+    if (int(ex.seq.size()) < T || ex.query_pos < 0 || ex.query_pos >= T)
+      throw Error("example " + std::to_string(i + 1) + " of '" + data.source + "' does not fit the model: " +
+                  std::to_string(ex.seq.size()) + " tokens with the query at position " + std::to_string(ex.query_pos) +
+                  ", but the model reads " + std::to_string(T) +
+                  " (the data set and the model are of different tasks or settings)");
+    tokens.insert(tokens.end(), ex.seq.begin(), ex.seq.begin() + T);
+    rows.push_back(ex.query_pos);
   }
   return run_with_cache(m, tokens.data(), int(b1 - b0), rows.data(), 1, hooks);
 }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/chunked.hpp"
 #include "core/error.hpp"
 #include "interp/ablation.hpp"
 #include "interp/cache.hpp"
@@ -15,7 +16,7 @@ namespace hc {
 std::string edge_mode_name(EdgeMode m) { return m == EdgeMode::score ? "score" : "weight"; }
 
 EdgeTarget answer_positions_target() {
-  return {"positions holding the maximum", [](const Example& ex, int j) {
+  return {"positions holding the answer token", [](const Example& ex, int j) {
             return j < ex.query_pos && ex.seq[size_t(j)] == ex.answer;
           }};
 }
@@ -33,9 +34,10 @@ EdgeTarget token_class_target(const Task& task, const std::vector<int>& tokens) 
 }
 
 EdgeTarget default_edge_target(const Task& task) {
-  if (task.name() == "max-of-list") return answer_positions_target();
-  if (task.name() == "count01") return token_class_target(task, {task.token_id("0"), task.token_id("1")});
-  throw Error("edge scaling: no default key positions for task '" + task.name() + "'");
+  const KeyTarget kt = task.key_target();
+  EdgeTarget t = kt.kind == KeyTarget::Kind::tokens ? token_class_target(task, kt.tokens) : answer_positions_target();
+  t.description = kt.description;
+  return t;
 }
 
 namespace {
@@ -120,8 +122,7 @@ std::vector<double> shortcut_accuracy(const Model<float>& model, const Dataset& 
   const size_t n_points = size_t(H + int(pairs.size())) * S;
   std::vector<std::vector<int>> counts(size_t(n_chunks), std::vector<int>(n_points, 0));
   threads = std::max(1, std::min(threads, n_chunks));
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (int ch = 0; ch < n_chunks; ++ch) {
+  for_each_job(int(n_chunks), threads, [&](int ch) {
     const size_t b0 = size_t(ch) * step, b1 = std::min(N, b0 + step);
     const Activations<float> a = run_at_queries(model, data, b0, b1);
     const LayerActs<float>& la = a.layers[0];
@@ -181,7 +182,7 @@ std::vector<double> shortcut_accuracy(const Model<float>& model, const Dataset& 
           cnt[(size_t(H) + p) * S + k] += score(&dl[(size_t(pairs[p].first) * S + k) * V],
                                                 &dl[(size_t(pairs[p].second) * S + k) * V]);
     }
-  }
+  });
   std::vector<double> acc(n_points, 0.0);
   for (size_t p = 0; p < n_points; ++p) {
     long total = 0;

@@ -40,7 +40,7 @@ struct EdgeTarget {
 EdgeTarget answer_positions_target();
 // Key positions before the query holding one of `tokens` (e.g. Count01's 0 and 1).
 EdgeTarget token_class_target(const Task& task, const std::vector<int>& tokens);
-// max-of-list: answer_positions_target; count01: tokens 0 and 1. Other tasks: hc::Error.
+// The task's own key target (Task::key_target), with its description.
 EdgeTarget default_edge_target(const Task& task);
 
 struct EdgePoint {

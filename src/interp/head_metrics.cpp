@@ -9,7 +9,6 @@
 #include <numeric>
 
 #include "core/error.hpp"
-#include "tasks/count01.hpp"
 
 namespace hc {
 
@@ -19,9 +18,9 @@ constexpr int kBatch = 512;  // examples per forward call: bounds activation mem
 
 void quiet(const char*) {}
 
-void check_count01(const Model<float>& model, const Task& task) {
-  if (task.name() != "count01")
-    throw Error("head metrics need a Count01 model (query position '='); this is " + task.name());
+const CountingTraits& check_count01(const Model<float>& model, const Task& task) {
+  const CountingTraits* ct = task.counting();
+  if (!ct) throw Error("head metrics need a Count01 model (query position '='); this is " + task.name());
   const ModelConfig& c = model.config();
   if (c.n_layers != 1)
     throw Error("head metrics need a one-layer model (the paper's setting); this one has " +
@@ -29,6 +28,7 @@ void check_count01(const Model<float>& model, const Task& task) {
   if (c.d_vocab != task.vocab_size())
     throw Error("the model's vocabulary (" + std::to_string(c.d_vocab) + ") does not match Count01's (" +
                 std::to_string(task.vocab_size()) + ")");
+  return *ct;
 }
 
 // Mean attention per token of kind `a` over per token of kind `b` in one row;
@@ -65,7 +65,7 @@ nlohmann::json num(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlo
 
 EqActivations collect_eq_activations(const Model<float>& model, const Task& task, const Dataset& data,
                                      const PatternEdit& edit) {
-  check_count01(model, task);
+  const CountingTraits& ct = check_count01(model, task);
   if (data.examples.empty()) throw Error("head metrics: the data set '" + data.source + "' is empty");
   const ModelConfig& c = model.config();
   const int T = task.n_ctx(), H = c.n_heads, E = c.d_head, D = c.d_model, V = c.d_vocab;
@@ -80,7 +80,7 @@ EqActivations collect_eq_activations(const Model<float>& model, const Task& task
   const float* W_U = model.param(ParamKind::W_U);
   std::vector<double> dir(static_cast<size_t>(D));
   for (int d = 0; d < D; ++d)
-    dir[size_t(d)] = double(W_U[d * V + Count01Task::kFive]) - double(W_U[d * V + Count01Task::kFour]);
+    dir[size_t(d)] = double(W_U[d * V + ct.answer_one]) - double(W_U[d * V + ct.answer_zero]);
 
   std::vector<int32_t> tokens, rows;
   Activations<float> acts;
@@ -90,12 +90,12 @@ EqActivations collect_eq_activations(const Model<float>& model, const Task& task
     rows.assign(size_t(B), 0);
     for (int b = 0; b < B; ++b) {
       const Example& ex = data.examples[size_t(start + b)];
-      if (ex.query_pos < 0 || ex.query_pos >= T || ex.seq[size_t(ex.query_pos)] != Count01Task::kEq)
+      if (ex.query_pos < 0 || ex.query_pos >= T || ex.seq[size_t(ex.query_pos)] != ct.query)
         throw Error("head metrics: example " + std::to_string(start + b) + " of '" + data.source +
                     "' has no '=' at its query position");
       std::copy(ex.seq.begin(), ex.seq.begin() + T, tokens.begin() + size_t(b) * T);
       rows[size_t(b)] = ex.query_pos;
-      out.label[size_t(start + b)] = ex.answer == Count01Task::kFive ? 1 : 0;
+      out.label[size_t(start + b)] = ex.answer == ct.answer_one ? 1 : 0;
     }
     Hooks<float> hooks;
     if (edit)

@@ -10,57 +10,13 @@
 #include "core/rng.hpp"
 #include "interp/cache.hpp"
 #include "interp/value_norms.hpp"
-#include "tasks/count01.hpp"
-#include "tasks/max_of_list.hpp"
 
 namespace hc {
 
 namespace {
 
 constexpr int kChunk = 128;            // inputs per forward: bounds the cache's memory
-constexpr int kCount01Members = 6;     // shuffles per Count01 family
 constexpr uint64_t kStream = 0x1a7a;   // RNG stream of the default families
-
-std::vector<Example> max_of_list_family(const MaxOfListTask& task, Rng& rng) {
-  const int k = task.config().list_len, R = task.config().num_range;
-  // A unique maximum, so "the maximum's position" is well defined.
-  const int m = rng.range(1, R - 1);
-  std::vector<int32_t> others(size_t(k - 1));
-  for (auto& x : others) x = rng.range(0, m - 1);
-  std::vector<Example> family;
-  for (int at = 0; at < k; ++at) {
-    std::vector<int32_t> list = others;
-    list.insert(list.begin() + at, m);
-    family.push_back(task.make_example(list));
-  }
-  return family;
-}
-
-std::vector<Example> count01_family(const Count01Task& task, Rng& rng) {
-  const TaskConfig& c = task.config();
-  for (int attempt = 0; attempt < 1000; ++attempt) {
-    const int n = rng.range(std::max(2, c.min_len), c.max_len);
-    std::vector<int32_t> s(static_cast<size_t>(n));
-    int diff = 0;
-    for (auto& x : s) {
-      x = rng.uniform() < c.noise ? 2 : int32_t(rng.below(2));
-      diff += (x == 1) - (x == 0);
-    }
-    if (diff == 0 && !c.ties_as_4) continue;  // the task has no answer for a tie
-    std::vector<std::vector<int32_t>> members{s};
-    for (int t = 0; t < 10 * kCount01Members && int(members.size()) < kCount01Members; ++t) {
-      std::vector<int32_t> p = s;
-      for (size_t i = p.size() - 1; i > 0; --i) std::swap(p[i], p[rng.below(uint32_t(i + 1))]);
-      if (std::find(members.begin(), members.end(), p) == members.end()) members.push_back(p);
-    }
-    if (members.size() < 2) continue;  // e.g. "1 1": every shuffle is the same string
-    std::vector<Example> family;
-    for (const auto& m : members) family.push_back(task.make_example(m));
-    return family;
-  }
-  throw Error("invariance: could not draw a Count01 string with two distinct orderings (max_len " +
-              std::to_string(c.max_len) + "); use max_len >= 3 or give families with a file");
-}
 
 // One compared quantity: a hook point (or the derived sorted pattern), per head or not.
 struct Point {
@@ -144,19 +100,7 @@ std::vector<std::vector<Example>> default_families(const Task& task, int n_famil
   if (n_families < 1)
     throw Error("invariance: " + std::to_string(n_families) + " families requested; ask for at least 1");
   Rng rng(seed, kStream);
-  std::vector<std::vector<Example>> out;
-  if (const auto* mol = dynamic_cast<const MaxOfListTask*>(&task)) {
-    if (mol->config().num_range < 2 || mol->config().list_len < 2)
-      throw Error("invariance: Max-of-List needs num_range >= 2 and list_len >= 2 to move a unique maximum");
-    for (int f = 0; f < n_families; ++f) out.push_back(max_of_list_family(*mol, rng));
-    return out;
-  }
-  if (const auto* c01 = dynamic_cast<const Count01Task*>(&task)) {
-    for (int f = 0; f < n_families; ++f) out.push_back(count01_family(*c01, rng));
-    return out;
-  }
-  throw Error("invariance: no default families for task '" + task.name() +
-              "'; give families in a file (one example per line, blank lines between families)");
+  return task.invariance_families(n_families, rng);
 }
 
 std::vector<std::vector<Example>> load_families(const Task& task, const std::string& path) {

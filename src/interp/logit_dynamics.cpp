@@ -5,21 +5,21 @@
 #include <cmath>
 
 #include "core/error.hpp"
-#include "tasks/count01.hpp"
 
 namespace hc {
 
 namespace {
 
 constexpr int kChunk = 256;  // examples per forward: bounds the cache's memory
-constexpr std::array<int, kLogitTokens> kTokens = {Count01Task::kFour, Count01Task::kFive, Count01Task::kEos};
 const std::array<const char*, kLogitTokens> kTokenNames = {"4", "5", "EOS"};
 const std::array<const char*, kLogitPositions> kPositionNames = {"eq", "answer"};
 // Answer classes: examples answered `4`, `5`, and all of them.
 const std::array<const char*, 3> kClassNames = {"4", "5", "all"};
 
-void check_model(const Model<float>& model, const Task& task) {
-  if (task.name() != "count01")
+// The tokens whose logits are decomposed: `4`, `5` and EOS (kTokenNames).
+std::array<int, kLogitTokens> check_model(const Model<float>& model, const Task& task) {
+  const CountingTraits* ct = task.counting();
+  if (!ct)
     throw Error("logit dynamics need a Count01 model (positions '=' and the answer); this is " + task.name());
   const ModelConfig& c = model.config();
   if (c.n_layers != 1)
@@ -28,14 +28,14 @@ void check_model(const Model<float>& model, const Task& task) {
   if (c.d_vocab != task.vocab_size())
     throw Error("the model's vocabulary (" + std::to_string(c.d_vocab) + ") does not match Count01's (" +
                 std::to_string(task.vocab_size()) + ")");
+  return {ct->answer_zero, ct->answer_one, ct->eos};
 }
-
-int class_of(int answer) { return answer == Count01Task::kFive ? 1 : 0; }
 
 }  // namespace
 
 LogitDecomposition decompose_count01_logits(const Model<float>& model, const Task& task, const Dataset& data) {
-  check_model(model, task);
+  const std::array<int, kLogitTokens> kTokens = check_model(model, task);
+  const int query = task.counting()->query;
   if (data.examples.empty())
     throw Error("logit dynamics: the data set '" + data.source + "' is empty (give at least one example)");
   const ModelConfig& c = model.config();
@@ -70,8 +70,8 @@ LogitDecomposition decompose_count01_logits(const Model<float>& model, const Tas
     for (int b = 0; b < B; ++b) {
       const Example& ex = data.examples[size_t(start + b)];
       const int q = ex.query_pos;
-      if (int(ex.seq.size()) < T || q < 0 || q + 1 >= T || ex.seq[size_t(q)] != Count01Task::kEq ||
-          (ex.answer != Count01Task::kFour && ex.answer != Count01Task::kFive) || ex.seq[size_t(q) + 1] != ex.answer)
+      if (int(ex.seq.size()) < T || q < 0 || q + 1 >= T || ex.seq[size_t(q)] != query ||
+          (ex.answer != kTokens[0] && ex.answer != kTokens[1]) || ex.seq[size_t(q) + 1] != ex.answer)
         throw Error("logit dynamics: example " + std::to_string(start + b + 1) + " of '" + data.source +
                     "' has no '=' followed by the answer 4 or 5 inside the context (check that the data set "
                     "belongs to this Count01 configuration)");
@@ -105,6 +105,8 @@ LogitDecomposition decompose_count01_logits(const Model<float>& model, const Tas
 
 LogitDynamicsResult logit_dynamics(const Model<float>& model, const Task& task, const Dataset& data) {
   const LogitDecomposition dec = decompose_count01_logits(model, task, data);
+  const std::array<int, kLogitTokens> kTokens = check_model(model, task);
+  auto class_of = [&](int answer) { return answer == kTokens[1] ? 1 : 0; };
   const ModelConfig& c = model.config();
   const int N = dec.N, H = dec.H, V = dec.V, P = dec.n_parts(), D = c.d_model, E = c.d_head;
 
@@ -132,7 +134,7 @@ LogitDynamicsResult logit_dynamics(const Model<float>& model, const Task& task, 
     const float* lg_ans = lg_eq + V;
     // argmax over the whole vocabulary, the first index winning ties (as eval does).
     const bool a_top = int(std::max_element(lg_eq, lg_eq + V) - lg_eq) == dec.answer[size_t(i)];
-    const bool e_top = int(std::max_element(lg_ans, lg_ans + V) - lg_ans) == Count01Task::kEos;
+    const bool e_top = int(std::max_element(lg_ans, lg_ans + V) - lg_ans) == kTokens[2];
     answer_top += a_top, eos_top += e_top, both += a_top && e_top;
     for (int pos = 0; pos < kLogitPositions; ++pos) {
       const float* lg = dec.logits.data() + (size_t(i) * kLogitPositions + size_t(pos)) * V;
@@ -158,7 +160,7 @@ LogitDynamicsResult logit_dynamics(const Model<float>& model, const Task& task, 
     }
     const double sign = cls == 1 ? 1.0 : -1.0;  // toward the correct answer
     for (int h = 0; h < H; ++h) signed_diff[size_t(h)] += sign * (dec.part(i, 0, 2 + h, 1) - dec.part(i, 0, 2 + h, 0));
-    signed_total += sign * (double(lg_eq[Count01Task::kFive]) - double(lg_eq[Count01Task::kFour]));
+    signed_total += sign * (double(lg_eq[kTokens[1]]) - double(lg_eq[kTokens[0]]));
   }
   auto mean = [&](double s, int cls) { return n_class[size_t(cls)] ? s / n_class[size_t(cls)] : std::nan(""); };
   auto num = [](double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); };

@@ -6,16 +6,16 @@
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
-#include "tasks/count01.hpp"
 #include "train/trainer.hpp"
 
 namespace hc {
 
 namespace {
 
-const Count01Task& as_count01(const Task& task) {
-  const auto* c = dynamic_cast<const Count01Task*>(&task);
-  if (!c) throw Error("the minimal solution is for Count01; this task is " + task.name());
+const CountingTraits& counting_of(const Task& task) {
+  const CountingTraits* c = task.counting();
+  if (!c) throw Error("the minimal solution is for the Count01 counting language; the task '" + task.name() +
+                      "' has no counting traits");
   return *c;
 }
 
@@ -30,25 +30,26 @@ const Count01Task& as_count01(const Task& task) {
 //    x <= -1 `4` wins, for 1 <= x < 2s `5` wins, for x > 2s EOS wins, and at
 //    x = 0 (a tie, only with ties_as_4) `4` wins by 0.5.
 struct Plan {
+  CountingTraits t;
   double s, M;
-  float e(int t) const {
-    switch (t) {
-      case 0: return -1.0f;
-      case 1: return 1.0f;
-      case Count01Task::kFour:
-      case Count01Task::kFive: return float(M);
-      default: return 0.0f;
-    }
+  float e(int tok) const {
+    if (tok == t.zero) return -1.0f;
+    if (tok == t.one) return 1.0f;
+    if (tok == t.answer_zero || tok == t.answer_one) return float(M);
+    return 0.0f;
   }
-  float slope(int t) const { return t == Count01Task::kFour ? -1.0f : t == Count01Task::kFive ? 1.0f : t == Count01Task::kEos ? 2.0f : 0.0f; }
-  float intercept(int t) const {
-    return t == Count01Task::kFour ? 0.5f : t == Count01Task::kFive ? 0.0f : t == Count01Task::kEos ? float(-2 * s) : -1.0f;
+  float slope(int tok) const {
+    return tok == t.answer_zero ? -1.0f : tok == t.answer_one ? 1.0f : tok == t.eos ? 2.0f : 0.0f;
+  }
+  float intercept(int tok) const {
+    return tok == t.answer_zero ? 0.5f : tok == t.answer_one ? 0.0f : tok == t.eos ? float(-2 * s) : -1.0f;
   }
 };
 
 Plan plan_for(const Task& task) {
-  const double L = as_count01(task).config().max_len;
-  return Plan{L + 1, 4 * (L + 1)};
+  const CountingTraits& t = counting_of(task);
+  const double L = t.max_len;
+  return Plan{t, L + 1, 4 * (L + 1)};
 }
 
 ModelConfig tiny_config(const Task& task, int D, bool biases) {
@@ -96,10 +97,10 @@ Model<float> build_minimal_solution_no_bias(const Task& task) {
 
 SolutionCheck verify_count01_model(Model<float>& model, const Task& task, int exhaustive_max_len, int64_t n_random,
                                    uint64_t seed, int threads) {
-  const Count01Task& c01 = as_count01(task);
-  const TaskConfig& tc = c01.config();
+  const CountingTraits& tc = counting_of(task);
   const int T = task.n_ctx(), V = task.vocab_size();
-  const int A = tc.noise > 0 ? 3 : 2;  // without noise the alphabet is {0, 1}
+  const int A = tc.noisy ? 3 : 2;  // without noise the alphabet is {0, 1}
+  const int32_t symbol[3] = {tc.zero, tc.one, tc.noise};
   SolutionCheck res;
   res.exhaustive_up_to = std::min(exhaustive_max_len, tc.max_len);
   Batch batch;
@@ -125,9 +126,13 @@ SolutionCheck verify_count01_model(Model<float>& model, const Task& task, int ex
   };
   auto add = [&](const std::vector<int32_t>& s) {
     int d = 0;
-    for (int32_t x : s) d += (x == 1) - (x == 0);
-    if (d == 0 && !tc.ties_as_4) return false;
-    const Example ex = c01.make_example(s);
+    std::vector<int32_t> tokens(s.size());
+    for (size_t i = 0; i < s.size(); ++i) {
+      d += (s[i] == 1) - (s[i] == 0);
+      tokens[i] = symbol[s[i]];
+    }
+    if (d == 0 && !tc.ties_allowed) return false;
+    const Example ex = tc.make_example(tokens);
     batch.tokens.insert(batch.tokens.end(), ex.seq.begin(), ex.seq.begin() + T);
     batch.rows.push_back(ex.query_pos), batch.rows.push_back(ex.query_pos + 1);
     batch.targets.push_back(ex.seq[size_t(ex.query_pos) + 1]);

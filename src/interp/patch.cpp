@@ -7,6 +7,7 @@
 #include <exception>
 #include <limits>
 
+#include "core/chunked.hpp"
 #include "core/error.hpp"
 
 namespace hc {
@@ -35,23 +36,6 @@ Inputs inputs_of(const Model<float>& model, const Dataset& data, const std::vect
   }
   return in;
 }
-
-// An exception must not leave an OpenMP region (that terminates the
-// program): each job catches, the first error is kept and rethrown after the
-// loop. Hooks are arguments of one forward call, so nothing stays attached.
-class FirstError {
- public:
-  void capture() {
-#pragma omp critical(hc_patch_first_error)
-    if (!error_) error_ = std::current_exception();
-  }
-  void rethrow() const {
-    if (error_) std::rethrow_exception(error_);
-  }
-
- private:
-  std::exception_ptr error_;
-};
 
 void require_examples(const Dataset& data) {
   if (data.examples.empty())
@@ -90,12 +74,10 @@ std::vector<double> patch_sweep(const Model<float>& model, const Dataset& data, 
   const int n_chunks = int((N + chunk - 1) / chunk);
   const int n_jobs = n_points * n_chunks;
   std::vector<double> job_sum(size_t(n_jobs), 0.0);
-  FirstError err;
   const int threads = std::max(1, std::min(opt.threads, n_jobs));
   std::vector<Activations<float>> acts(static_cast<size_t>(threads));
 
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (int job = 0; job < n_jobs; ++job) try {
+  for_each_job(n_jobs, threads, [&](int job) {
     const int point = job / n_chunks, c = job % n_chunks;
     const size_t b0 = size_t(c) * chunk, b1 = std::min(N, b0 + chunk);
     const Chunk ch = chunk_of(data, in, b0, b1);
@@ -109,10 +91,7 @@ std::vector<double> patch_sweep(const Model<float>& model, const Dataset& data, 
       sum += metric_value(opt.metric, a.logits.data() + size_t(b) * V, V, answer);
     }
     job_sum[size_t(job)] = sum;
-  } catch (...) {
-    err.capture();
-  }
-  err.rethrow();
+  });
 
   std::vector<double> out(size_t(n_points), 0.0);
   for (int p = 0; p < n_points; ++p) {
@@ -132,11 +111,9 @@ std::vector<float> patch_logits(const Model<float>& model, const Dataset& data, 
   const size_t step = size_t(std::max(1, chunk));
   const int n_chunks = int((N + step - 1) / step);
   std::vector<float> out(N * V);
-  FirstError err;
   threads = std::max(1, std::min(threads, n_chunks));
   std::vector<Activations<float>> acts(static_cast<size_t>(threads));
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (int c = 0; c < n_chunks; ++c) try {
+  for_each_job(n_chunks, threads, [&](int c) {
     const size_t b0 = size_t(c) * step, b1 = std::min(N, b0 + step);
     const Chunk ch = chunk_of(data, in, b0, b1);
     Hooks<float> hooks;
@@ -144,10 +121,7 @@ std::vector<float> patch_logits(const Model<float>& model, const Dataset& data, 
     Activations<float>& a = acts[size_t(omp_get_thread_num())];
     model.run_full(ch.tokens, ch.B, ch.rows, 1, &hooks, a);
     std::copy(a.logits.begin(), a.logits.end(), out.begin() + b0 * V);
-  } catch (...) {
-    err.capture();
-  }
-  err.rethrow();
+  });
   return out;
 }
 
@@ -171,11 +145,9 @@ SourceActs capture_source(const Model<float>& model, const Dataset& source, cons
   out.key = key;
   std::vector<std::vector<float>> parts(static_cast<size_t>(n_chunks));
   std::vector<std::vector<int>> shapes(static_cast<size_t>(n_chunks));
-  FirstError err;
   threads = std::max(1, std::min(threads, n_chunks));
   std::vector<Activations<float>> acts(static_cast<size_t>(threads));
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (int c = 0; c < n_chunks; ++c) try {
+  for_each_job(n_chunks, threads, [&](int c) {
     const size_t b0 = size_t(c) * step, b1 = std::min(N, b0 + step);
     Hooks<float> hooks;
     // The observer copies the buffer as it is written (before later edits).
@@ -186,10 +158,7 @@ SourceActs capture_source(const Model<float>& model, const Dataset& source, cons
     };
     model.run_full(in.tokens.data() + b0 * in.T, int(b1 - b0), in.rows.data() + b0, 1, &hooks,
                    acts[size_t(omp_get_thread_num())]);
-  } catch (...) {
-    err.capture();
-  }
-  err.rethrow();
+  });
   if (shapes[0].empty()) throw Error("hook point " + hook_name(key) + " does not exist in this model");
   out.shape.assign(shapes[0].begin() + 1, shapes[0].end());
   out.per_example = 1;

@@ -41,27 +41,7 @@ std::vector<double> ranks(const std::vector<double>& v) {
 
 }  // namespace
 
-std::vector<int> number_tokens(const Task& task) {
-  std::vector<int> out;
-  if (task.name() == "max-of-list") {
-    for (int t = 0; t < task.config().num_range; ++t) out.push_back(t);
-    return out;
-  }
-  if (task.name() == "count01") {
-    for (const char* s : {"0", "1", "2"}) out.push_back(task.token_id(s));
-    return out;
-  }
-  // Unknown task: every integer-named token, ordered by its value.
-  std::vector<std::pair<int, int>> by_value;
-  const auto& vocab = task.vocab();
-  for (int t = 0; t < int(vocab.size()); ++t) {
-    int v = 0;
-    if (parse_int(vocab[size_t(t)], v)) by_value.push_back({v, t});
-  }
-  std::sort(by_value.begin(), by_value.end());
-  for (auto [v, t] : by_value) out.push_back(t);
-  return out;
-}
+std::vector<int> number_tokens(const Task& task) { return task.number_tokens(); }
 
 double spearman(const std::vector<double>& x, const std::vector<double>& y) {
   if (x.size() != y.size() || x.size() < 2) return 0.0;

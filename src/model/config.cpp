@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
-#include "io/json_fields.hpp"
+#include "core/json_fields.hpp"
 
 namespace hc {
 

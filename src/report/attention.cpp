@@ -65,6 +65,7 @@ ReportInputs model_report_inputs(const std::string& title, const std::string& so
               {"eval_set", data.source}};
   if (!train_log.empty() && std::filesystem::exists(train_log)) in.train_log = train_log;
   in.attention = attention_examples(model, task, data, 8);
+  in.summary = study_summary;
   return in;
 }
 

@@ -13,7 +13,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void paper_heads_section(ReportContent& c, const std::string& dir) {
+void paper_heads_section(ReportContent& c, const Tables& dir) {
   const auto t = read_csv_if_exists(dir, "heads");
   if (!t) return;
   t->require({"head", "s_acc", "w01", "w02", "success"});
@@ -78,7 +78,7 @@ void paper_heads_section(ReportContent& c, const std::string& dir) {
   b.done();
 }
 
-void paper_w01_section(ReportContent& c, const std::string& dir) {
+void paper_w01_section(ReportContent& c, const Tables& dir) {
   const auto t = read_csv_if_exists(dir, "w01_intervention");
   if (!t) return;
   t->require({"head", "w01", "s_acc"});
@@ -122,7 +122,7 @@ void paper_w01_section(ReportContent& c, const std::string& dir) {
   b.done();
 }
 
-void paper_correlation_section(ReportContent& c, const std::string& dir, const json& summary) {
+void paper_correlation_section(ReportContent& c, const Tables& dir, const json& summary) {
   const auto t = read_csv_if_exists(dir, "correlation");
   if (!t) return;
   t->require({"model", "weighted_s_acc", "accuracy"});
@@ -187,7 +187,7 @@ void paper_correlation_section(ReportContent& c, const std::string& dir, const j
   b.done();
 }
 
-void paper_isolated_section(ReportContent& c, const std::string& dir) {
+void paper_isolated_section(ReportContent& c, const Tables& dir) {
   const auto t = read_csv_if_exists(dir, "isolated_vs_joint");
   if (!t) return;
   t->require({"group", "s_acc"});
@@ -244,7 +244,7 @@ void paper_isolated_section(ReportContent& c, const std::string& dir) {
   b.done();
 }
 
-void paper_logit_section(ReportContent& c, const std::string& dir) {
+void paper_logit_section(ReportContent& c, const Tables& dir) {
   const auto t = read_csv_if_exists(dir, "logit_dynamics");
   if (!t) return;
   t->require({"head", "position", "token", "contribution"});
@@ -318,7 +318,7 @@ void paper_logit_section(ReportContent& c, const std::string& dir) {
 
 }  // namespace
 
-void add_paper_sections(ReportContent& c, const std::string& dir, const json& summary) {
+void add_paper_sections(ReportContent& c, const Tables& dir, const json& summary) {
   paper_heads_section(c, dir);
   paper_w01_section(c, dir);
   paper_correlation_section(c, dir, summary);

@@ -97,7 +97,7 @@ const char* kCapture = R"JS(<script>
 
 std::string render_report(const std::string& out_dir, const ReportInputs& in, const std::string& png_note,
                           ReportResult* result) {
-  const ReportContent content = build_sections(out_dir, in);
+  const ReportContent content = build_sections(in);
   std::string html;
   html += "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   // Nothing may leave the file: no scripts, styles, images, fonts or requests
@@ -229,9 +229,12 @@ ReportResult write_report(const std::string& out_dir, const ReportInputs& in) {
   return res;
 }
 
-ReportResult write_reproduce_report(const std::string& out_dir) {
+ReportResult write_reproduce_report(const std::string& out_dir, std::vector<Table> tables,
+                                    const nlohmann::json& summary) {
   ReportInputs in;
   in.title = "headcount reproduce: the Count01 paper figures";
+  in.tables = std::move(tables);
+  in.summary = summary;
   for (const auto& [dir, text] : {std::pair<std::string, std::string>{"max_of_list", "Max-of-List head study"},
                                   {"count01_main", "Count01 head study (first main model)"}}) {
     const std::string rel = dir + "/analysis/report.html";

@@ -6,11 +6,14 @@
 // file, with no server. C++ writes data and Vega-Lite specs as JSON; the
 // browser draws. Every section appears exactly when its data exists, under a
 // stable element id (report_section_ids()).
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "interp/analysis.hpp"
+#include "interp/table.hpp"
 #include "model/model.hpp"
 #include "tasks/task.hpp"
 
@@ -45,6 +48,14 @@ struct ReportInputs {
   // reproduce's top-level page links each model's analysis/report.html.
   std::vector<std::pair<std::string, std::string>> links;
   bool png = false;                       // also export png/<figure>.png through headless Chromium
+  // What the page is drawn from, in memory as the analyses returned it: their
+  // tables (docs/REPORT.md lists the names and columns each section reads) and
+  // the study's summary. The report reads no file that the same process wrote.
+  std::vector<Table> tables;
+  nlohmann::json summary = nlohmann::json::object();
+  // The registered analyses that ran (name, result): one that has no section of
+  // its own gets a generic section with its tables.
+  std::vector<std::pair<std::string, std::shared_ptr<const AnalysisResult>>> results;
 };
 
 // The inputs of one model's report, as `headcount analyze` and the analysis
@@ -71,7 +82,7 @@ struct ReportResult {
 // sec-paper-logit-dynamics.
 const std::vector<std::string>& report_section_ids();
 
-// The page for `out_dir`'s tables (summary.json, *.csv) and `in`; `png_note`
+// The page for `in` (its tables, summary and results), written into `out_dir`; `png_note`
 // goes into the page when not empty. Throws hc::Error (naming the file and
 // the fix) on a malformed table.
 std::string render_report(const std::string& out_dir, const ReportInputs& in, const std::string& png_note = "",
@@ -83,10 +94,11 @@ std::string render_report(const std::string& out_dir, const ReportInputs& in, co
 // is an hc::Error.
 ReportResult write_report(const std::string& out_dir, const ReportInputs& in);
 
-// `headcount reproduce`'s top-level report.html: the paper figures from the
-// tables in `out_dir` (heads, w01_intervention, correlation, isolated_vs_joint,
-// logit_dynamics, summary.json), linking max_of_list/analysis/report.html and
-// count01_main/analysis/report.html where they exist.
-ReportResult write_reproduce_report(const std::string& out_dir);
+// `headcount reproduce`'s top-level report.html: the paper figures from its
+// tables (heads, w01_intervention, correlation, isolated_vs_joint,
+// logit_dynamics) and summary, linking max_of_list/analysis/report.html and
+// count01_main/analysis/report.html where they exist in `out_dir`.
+ReportResult write_reproduce_report(const std::string& out_dir, std::vector<Table> tables,
+                                    const nlohmann::json& summary);
 
 }  // namespace hc

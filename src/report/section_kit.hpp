@@ -5,18 +5,40 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "interp/table.hpp"
 #include "report/csv.hpp"
 #include "report/sections.hpp"
 
 namespace hc::report_kit {
 
 using nlohmann::json;
+
+// The in-memory tables a page is drawn from, looked up by name. A table is
+// read through its CSV text, so a section sees exactly the cells that the
+// analysis's CSV file holds.
+struct Tables {
+  const std::vector<Table>& list;
+  const Table* get(const std::string& name) const {
+    for (const Table& t : list)
+      if (t.name == name) return &t;
+    return nullptr;
+  }
+  bool has(const std::string& name) const { return get(name) != nullptr; }
+};
+
+// The table `name` as CSV cells, or nothing when no analysis produced it.
+inline std::optional<CsvTable> read_csv_if_exists(const Tables& tables, const std::string& name) {
+  const Table* t = tables.get(name);
+  if (!t) return std::nullopt;
+  return parse_csv(t->to_csv(), name + ".csv");
+}
 
 inline std::string pct(double x, int digits = 2) {
   char b[32];
@@ -99,6 +121,6 @@ inline json tooltip(std::initializer_list<json> fields) {
 // The Count01 paper figures (paper_sections.cpp): s-acc against w01 and w02,
 // the w01 intervention, the correlation, isolated against joint heads, logit
 // dynamics; each present when its table is in `dir`.
-void add_paper_sections(ReportContent& c, const std::string& dir, const json& summary);
+void add_paper_sections(ReportContent& c, const Tables& tables, const json& summary);
 
 }  // namespace hc::report_kit

@@ -138,7 +138,7 @@ void attention_section(ReportContent& c, const ReportInputs& in, const std::vect
 
 // ---- ablation ----
 
-void ablation_section(ReportContent& c, const std::string& dir, const json& summary) {
+void ablation_section(ReportContent& c, const Tables& dir, const json& summary) {
   const auto zero_single = read_csv_if_exists(dir, "ablation_zero_single");
   if (!zero_single) return;
   Builder b(c, "sec-ablation", "Ablation");
@@ -247,10 +247,10 @@ void ablation_section(ReportContent& c, const std::string& dir, const json& summ
 
 // ---- attention-edge scaling ----
 
-void edge_section(ReportContent& c, const std::string& dir, const json& summary) {
+void edge_section(ReportContent& c, const Tables& dir, const json& summary) {
   std::vector<std::string> modes;
   for (const char* m : {"score", "weight"})
-    if (fs::exists(fs::path(dir) / ("edge_scaling_" + std::string(m) + ".csv"))) modes.push_back(m);
+    if (dir.has("edge_scaling_" + std::string(m))) modes.push_back(m);
   if (modes.empty()) return;
   Builder b(c, "sec-edge-scaling", "Attention-edge scaling");
   json values = json::array();
@@ -336,7 +336,7 @@ json stacked_bars(const json& values, const std::vector<std::string>& parts, con
   return {{"width", {{"step", 70}}}, {"height", 260}, {"layer", json::array({bars, ticks})}};
 }
 
-void dla_section(ReportContent& c, const std::string& dir) {
+void dla_section(ReportContent& c, const Tables& dir) {
   const auto t = read_csv_if_exists(dir, "dla");
   if (!t) return;
   t->require({"part", "mean_logit_part", "mean_margin_part"});
@@ -387,7 +387,7 @@ void dla_section(ReportContent& c, const std::string& dir) {
 
 // ---- invariance ----
 
-void invariance_section(ReportContent& c, const std::string& dir, const json& summary) {
+void invariance_section(ReportContent& c, const Tables& dir, const json& summary) {
   const auto t = read_csv_if_exists(dir, "invariance");
   if (!t) return;
   t->require({"point", "head", "mean_cosine", "min_cosine"});
@@ -466,7 +466,7 @@ json circuit_spec(const CsvTable& t, const std::string& row_col, const std::stri
           {"spec", {{"width", {{"step", step}}}, {"height", {{"step", step}}}, {"layer", json::array({rect})}}}};
 }
 
-void circuits_section(ReportContent& c, const std::string& dir) {
+void circuits_section(ReportContent& c, const Tables& dir) {
   const auto qk = read_csv_if_exists(dir, "qk_token");
   const auto ov = read_csv_if_exists(dir, "ov_token");
   if (!qk && !ov) return;
@@ -487,15 +487,31 @@ void circuits_section(ReportContent& c, const std::string& dir) {
   b.done();
 }
 
-json read_summary(const std::string& dir) {
-  const fs::path p = fs::path(dir) / "summary.json";
-  if (!fs::exists(p)) return json::object();
-  try {
-    return json::parse(read_file(p.string()));
-  } catch (const json::exception& e) {
-    throw Error("report: " + p.string() + " is not valid JSON (" + e.what() +
-                "); regenerate it, or delete it to leave the summary out");
+// ---- analyses without a section of their own (a plug-in, say) ----
+
+// The analyses whose results the sections above and the paper sections draw,
+// or that the text summary alone shows (attention, value_norms).
+bool has_own_section(const std::string& analysis) {
+  static const std::set<std::string> own = {"ablation",     "edge_scaling", "attention",        "value_norms",
+                                            "invariance",   "dla",          "circuits",         "head_metrics",
+                                            "w01_intervention", "logit_dynamics"};
+  return own.count(analysis) > 0;
+}
+
+void generic_section(ReportContent& c, const std::string& name, const AnalysisResult& r) {
+  Builder b(c, "sec-analysis-" + name, "Analysis: " + name);
+  for (const Table& t : r.tables()) {
+    b.text("<h3>" + html_escape(t.name) + "</h3><p>" + html_escape(t.description) + " (" + html_escape(t.dataset) +
+           ")</p>");
+    const CsvTable cells = parse_csv(t.to_csv(), t.name + ".csv");
+    std::vector<std::vector<std::string>> rows(cells.rows.begin(),
+                                               cells.rows.begin() + std::min<size_t>(cells.rows.size(), 200));
+    b.text(table_html(cells.columns, rows));
+    if (cells.rows.size() > rows.size())
+      b.text("<p>First " + std::to_string(rows.size()) + " of " + std::to_string(cells.rows.size()) +
+             " rows; the whole table is in <code>" + html_escape(t.name) + ".csv</code>.</p>");
   }
+  b.done();
 }
 
 std::vector<std::string> default_head_labels(const ReportInputs& in) {
@@ -513,19 +529,20 @@ std::vector<std::string> default_head_labels(const ReportInputs& in) {
 
 }  // namespace
 
-ReportContent build_sections(const std::string& out_dir, const ReportInputs& in) {
-  if (!fs::is_directory(out_dir))
-    throw Error("report: the output directory '" + out_dir + "' does not exist (run the analysis first, or pass its --out)");
-  const json summary = read_summary(out_dir);
+ReportContent build_sections(const ReportInputs& in) {
+  const Tables dir{in.tables};
+  const json& summary = in.summary;
   ReportContent c;
   model_section(c, in);
   attention_section(c, in, default_head_labels(in));
-  ablation_section(c, out_dir, summary);
-  edge_section(c, out_dir, summary);
-  dla_section(c, out_dir);
-  invariance_section(c, out_dir, summary);
-  circuits_section(c, out_dir);
-  add_paper_sections(c, out_dir, summary);
+  ablation_section(c, dir, summary);
+  edge_section(c, dir, summary);
+  dla_section(c, dir);
+  invariance_section(c, dir, summary);
+  circuits_section(c, dir);
+  add_paper_sections(c, dir, summary);
+  for (const auto& [name, result] : in.results)
+    if (!has_own_section(name)) generic_section(c, name, *result);
   return c;
 }
 

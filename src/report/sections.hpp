@@ -24,7 +24,9 @@ struct ReportContent {
   std::vector<std::string> figure_ids;       // every figure, the attention one included, in page order
 };
 
-ReportContent build_sections(const std::string& out_dir, const ReportInputs& in);
+// Every section the inputs have data for, in page order (report_section_ids),
+// then a generic section per analysis result without a section of its own.
+ReportContent build_sections(const ReportInputs& in);
 
 std::string html_escape(const std::string& s);
 

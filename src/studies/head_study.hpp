@@ -4,39 +4,31 @@
 // direct logit attribution and circuits, on any model and task. Returns one
 // summary JSON, every table, and a text summary a reader can take in within a
 // minute. `headcount analyze` is a thin shell over it.
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "interp/analysis.hpp"
 #include "interp/table.hpp"
 #include "model/model.hpp"
 #include "tasks/task.hpp"
 
 namespace hc {
 
-// The analyses, in the order they run: ablation, edge_scaling, attention,
-// value_norms, invariance, dla, circuits, then the Count01 paper's
-// head_metrics, w01_intervention, logit_dynamics (one-layer Count01 models
-// only: skipped by default elsewhere, an error when asked for by name).
-const std::vector<std::string>& analysis_names();
-
-// The analyses that need a one-layer Count01 model.
-const std::vector<std::string>& count01_analysis_names();
-
-// Whether the Count01 analyses apply to this model and task.
-bool count01_analyses_apply(const ModelConfig& config, const Task& task);
-
-// "ablation,dla" -> {"ablation", "dla"}; an unknown or empty name is an
-// hc::Error listing the valid ones.
-std::vector<std::string> parse_analysis_list(const std::string& list);
+// "ablation,dla" -> {"ablation", "dla"}: registered analyses
+// (interp/analysis.hpp); an unknown or empty name is an hc::Error listing the
+// valid ones.
+std::vector<std::string> parse_analysis_names(const std::string& list);
 
 // "0,3" -> {0, 3}; a non-number or a head outside 0..n_heads-1 (flat over
 // layers) is an hc::Error naming `option`.
 std::vector<int> parse_head_list(const std::string& list, int n_heads, const std::string& option);
 
 struct HeadStudyOptions {
-  std::vector<std::string> only;        // empty: every analysis
+  std::vector<std::string> only;        // empty: every default analysis that applies
   std::vector<int> heads_of_interest;   // edge-scaling pairs among these (empty: every pair)
   std::string families;                 // invariance families in the text form; empty: generated
   int n_families = 20;                  // generated families
@@ -47,12 +39,20 @@ struct HeadStudyOptions {
   // set scores it). Null: generated from Split::Train, as many examples as the
   // evaluation set, seed `seed`, stream 2 (disjoint from the test split by hash).
   const Dataset* train = nullptr;
+  // Called with each analysis's name as it starts (progress lines); may be empty.
+  std::function<void(const std::string&)> progress;
+};
+
+struct StudyResult {
+  const Analysis* analysis;
+  std::shared_ptr<const AnalysisResult> result;
 };
 
 struct HeadStudy {
   nlohmann::json summary;
   std::vector<Table> tables;
   std::string text;
+  std::vector<StudyResult> results;  // in the order they ran
 };
 
 // Summary: {"model", "task", "config": {L,D,H,E,V,T}, "eval_set", "n_examples",
@@ -64,7 +64,8 @@ struct HeadStudy {
 // "failure"}] and "weighted_s_acc".
 HeadStudy head_study(const Model<float>& model, const Task& task, const Dataset& data, const HeadStudyOptions& opt);
 
-// The text summary of a head_study summary.
-std::string summary_text(const nlohmann::json& summary);
+// The text summary: the model, the data and accuracy, then each result's
+// block in text order.
+std::string study_text(const HeadStudy& study, const ModelConfig& config);
 
 }  // namespace hc

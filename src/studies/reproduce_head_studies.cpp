@@ -7,6 +7,7 @@
 #include "core/atomic_file.hpp"
 #include "report/report.hpp"
 #include "studies/head_study.hpp"
+#include "studies/study_report.hpp"
 #include "studies/reproduce_internal.hpp"
 
 namespace hc::repro {
@@ -48,8 +49,8 @@ void max_of_list_study(const ReproduceOptions& opt, const ReproducePlan& plan, S
   ensure_writable_dir(adir);
   write_study(adir, hs);
   // The same page as `headcount analyze RUN` writes (docs/REPORT.md).
-  write_report(adir, model_report_inputs("headcount reproduce: Max-of-List head study", run_dir, model, *mt, ds,
-                                         hs.summary, (fs::path(run_dir) / "train_log.csv").string()));
+  write_report(adir, study_report_inputs("headcount reproduce: Max-of-List head study", run_dir, model, *mt, ds, hs,
+                                         (fs::path(run_dir) / "train_log.csv").string()));
   summary["max_of_list"] = {{"run", run_dir}, {"analysis", adir}, {"steps", tr.steps_done},
                             {"accuracy", hs.summary["accuracy"]}, {"seconds", tr.seconds}};
   summary["max_of_list_text"] = hs.text;
@@ -72,14 +73,12 @@ void count01_main_study(const ReproduceOptions& opt, const ReproducePlan& plan, 
     // The generic analyses plus logit dynamics: head_metrics and the w01
     // intervention, which head_study would also run on a one-layer Count01
     // model, are computed above on probe_train / probe_test already.
-    const auto& c01 = count01_analysis_names();
-    for (const auto& n : analysis_names())
-      if (n == "logit_dynamics" || std::find(c01.begin(), c01.end(), n) == c01.end()) ho.only.push_back(n);
+    for (const Analysis& a : analyses())
+      if (a.by_default && !a.uses_train_set) ho.only.push_back(a.name);
     const HeadStudy hs = head_study(*tm.final_model, *study.task, study.probe_test, ho);
     write_study(adir, hs);
-    write_report(adir, model_report_inputs("headcount reproduce: Count01 head study (" + tm.spec.label() + ")",
-                                           tm.spec.label(), *tm.final_model, *study.task, study.probe_test,
-                                           hs.summary, ""));
+    write_report(adir, study_report_inputs("headcount reproduce: Count01 head study (" + tm.spec.label() + ")",
+                                           tm.spec.label(), *tm.final_model, *study.task, study.probe_test, hs, ""));
     summary["count01_main"] = {{"model", tm.spec.label()}, {"analysis", adir}, {"accuracy", hs.summary["accuracy"]}};
     break;
   }

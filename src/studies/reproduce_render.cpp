@@ -57,7 +57,7 @@ void write_outputs(const ReproduceOptions& opt, const ReproduceResult& res, Stag
   for (const auto& t : res.tables) write_csv(t, opt.out);
   write_file_atomic((fs::path(opt.out) / "summary.json").string(), res.summary.dump(2) + "\n");
   write_file_atomic((fs::path(opt.out) / "REPRODUCTION.md").string(), res.markdown);
-  const ReportResult page = write_reproduce_report(opt.out);
+  const ReportResult page = write_reproduce_report(opt.out, res.tables, res.summary);
   stages.say("wrote " + page.path + " (" + std::to_string(page.sections.size()) + " sections of paper figures)");
   stages.say("wrote " + opt.out + "/REPRODUCTION.md, summary.json and " + std::to_string(res.tables.size()) +
              " tables");

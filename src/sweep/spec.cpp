@@ -5,13 +5,15 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "interp/analysis.hpp"
 #include "sweep/options.hpp"
 #include "train/options.hpp"
 
 namespace hc {
 
-const std::vector<std::string>& known_analyses() {
-  static const std::vector<std::string> names = {"ablation", "head_metrics"};
+std::vector<std::string> known_analyses() {
+  std::vector<std::string> names;
+  for (const Analysis& a : analyses()) names.push_back(a.name);
   return names;
 }
 
@@ -73,12 +75,8 @@ SweepSpec parse_spec(const std::string& text, const std::string& source) {
     if (k == "analyses") {
       if (!v.is_array()) throw Error(source + ": \"analyses\" must be a list, e.g. [\"ablation\"]");
       for (const auto& a : v) {
-        const auto& known = known_analyses();
-        if (!a.is_string() || std::find(known.begin(), known.end(), a.get<std::string>()) == known.end()) {
-          std::string list;
-          for (const auto& n : known) list += " " + n;
-          throw Error(source + ": unknown analysis " + a.dump() + " (known:" + list + ")");
-        }
+        if (!a.is_string()) throw Error(source + ": \"analyses\" must hold analysis names (got " + a.dump() + ")");
+        find_analysis(a.get<std::string>(), source + ": \"analyses\"");  // an unknown name: the valid ones, the nearest
         s.analyses.push_back(a.get<std::string>());
       }
       continue;
@@ -119,25 +117,24 @@ SweepSpec parse_spec(const std::string& text, const std::string& source) {
     s.options[k] = v;
   }
   if (s.seeds.empty()) s.seeds.push_back(1);
-  // head_metrics is the Count01 paper's analysis of one-layer models: every
-  // run must be one, or the sweep would train models it cannot analyse.
-  if (std::find(s.analyses.begin(), s.analyses.end(), "head_metrics") != s.analyses.end()) {
-    auto values = [&](const char* k) {
-      const auto& v = s.options[k];
-      return v.is_array() ? v : nlohmann::ordered_json::array({v});
-    };
-    if (!s.options.contains("task"))
-      throw Error(source + ": analysis \"head_metrics\" needs Count01 models, but the task defaults to max-of-list: "
-                  "add \"task\": \"count01\"");
-    for (const auto& t : values("task"))
-      if (t != "count01")
-        throw Error(source + ": analysis \"head_metrics\" needs Count01 models, but the spec has task " + t.dump() +
-                    ": use \"task\": \"count01\" or drop \"head_metrics\"");
-    if (s.options.contains("layers"))
-      for (const auto& l : values("layers"))
-        if (l != 1)
-          throw Error(source + ": analysis \"head_metrics\" needs one-layer models, but the spec has layers " +
-                      l.dump() + ": use \"layers\": 1 or drop \"head_metrics\"");
+  // Every analysis must apply to every run (an analysis such as head_metrics
+  // needs a one-layer Count01 model), or the sweep would train models it
+  // cannot analyse. Each distinct task and model shape is checked once.
+  if (!s.analyses.empty()) {
+    std::set<std::string> seen;
+    for (const RunSpec& r : expand(s)) {
+      nlohmann::json opts = nlohmann::json::parse(r.options.dump());
+      const TrainConfig cfg = config_from_options(opts, source);
+      const std::string key = to_json(cfg.task).dump() + to_json(cfg.model).dump();
+      if (!seen.insert(key).second) continue;
+      const auto task = make_task(cfg.task);
+      for (const auto& name : s.analyses) {
+        const std::string why = find_analysis(name, source + ": analyses").not_applicable(cfg.model, *task);
+        if (!why.empty())
+          throw Error(source + ": analysis \"" + name + "\" " + why + " (run " + std::to_string(r.index + 1) +
+                      " of the grid: " + r.options.dump() + "); change the grid or drop \"" + name + "\"");
+      }
+    }
   }
   return s;
 }

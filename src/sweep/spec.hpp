@@ -27,7 +27,7 @@ struct RunSpec {
   nlohmann::ordered_json options;// one scalar per option, "seed" included
 };
 
-const std::vector<std::string>& known_analyses();
+std::vector<std::string> known_analyses();  // the registered analyses (interp/analysis.hpp)
 
 SweepSpec parse_spec(const std::string& text, const std::string& source);
 SweepSpec load_spec(const std::string& path);

@@ -1,5 +1,7 @@
 #include "tasks/count01.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "tasks/registry.hpp"
 #include "tasks/text_tokens.hpp"
@@ -20,6 +22,8 @@ Count01Task::Count01Task(const TaskConfig& cfg)
   if (cfg_.name != "count01")
     throw Error("Count01Task needs a count01 config, got '" + cfg_.name + "' (use make_task)");
   for (int i = 0; i < int(vocab_.size()); ++i) ids_[vocab_[i]] = i;
+  counting_ = {0, 1, 2, kEq, kFour, kFive, kEos, cfg_.min_len, cfg_.max_len, cfg_.noise > 0.0, cfg_.ties_as_4,
+               [this](const std::vector<int32_t>& s) { return make_example(s); }};
 
   // Short strings are few, so the hash split may leave one side without any
   // valid string and rejection sampling would never end. Enumerate small
@@ -213,5 +217,61 @@ void check_count01_config(const TaskConfig& c) {
 }
 
 std::unique_ptr<Task> make_count01_task(const TaskConfig& c) { return std::make_unique<Count01Task>(c); }
+
+Recipe Count01Task::recipe() const {
+  Recipe r;
+  r.d_model = 32, r.n_heads = 16, r.d_head = 2;
+  r.pos_embed = false, r.biases = false;
+  r.steps = 3000, r.batch = 256;
+  r.lr = 3e-3, r.weight_decay = 0.01;
+  r.eval_every = 250, r.eval_size = 4000;
+  return r;
+}
+
+std::vector<int> Count01Task::number_tokens() const { return {0, 1, 2}; }
+
+KeyTarget Count01Task::key_target() const { return {KeyTarget::Kind::tokens, {0, 1}, "tokens 0 and 1"}; }
+
+AttentionClasses Count01Task::attention_classes() const {
+  // By token: the target (0 and 1) is split into its two tokens.
+  AttentionClasses c;
+  c.names = {"0", "1", "2", "="};
+  c.token_class.assign(size_t(vocab_size()), -1);
+  for (int k = 0; k < 4; ++k) c.token_class[size_t(k)] = k;  // ids 0, 1, 2, 3 are `0`, `1`, `2`, `=`
+  return c;
+}
+
+std::vector<std::vector<Example>> Count01Task::invariance_families(int n, Rng& rng) const {
+  constexpr int kMembers = 6;  // shuffles per family
+  std::vector<std::vector<Example>> out;
+  for (int f = 0; f < n; ++f) {
+    bool found = false;
+    for (int attempt = 0; attempt < 1000 && !found; ++attempt) {
+      const int len = rng.range(std::max(2, cfg_.min_len), cfg_.max_len);
+      std::vector<int32_t> s(static_cast<size_t>(len));
+      int diff = 0;
+      for (auto& x : s) {
+        x = rng.uniform() < cfg_.noise ? 2 : int32_t(rng.below(2));
+        diff += (x == 1) - (x == 0);
+      }
+      if (diff == 0 && !cfg_.ties_as_4) continue;  // the task has no answer for a tie
+      std::vector<std::vector<int32_t>> members{s};
+      for (int t = 0; t < 10 * kMembers && int(members.size()) < kMembers; ++t) {
+        std::vector<int32_t> p = s;
+        for (size_t i = p.size() - 1; i > 0; --i) std::swap(p[i], p[rng.below(uint32_t(i + 1))]);
+        if (std::find(members.begin(), members.end(), p) == members.end()) members.push_back(p);
+      }
+      if (members.size() < 2) continue;  // e.g. "1 1": every shuffle is the same string
+      std::vector<Example> family;
+      for (const auto& m : members) family.push_back(make_example(m));
+      out.push_back(std::move(family));
+      found = true;
+    }
+    if (!found)
+      throw Error("invariance: could not draw a Count01 string with two distinct orderings (max_len " +
+                  std::to_string(cfg_.max_len) + "); use max_len >= 3 or give families with a file");
+  }
+  return out;
+}
 
 }  // namespace hc

@@ -31,6 +31,19 @@ class Count01Task final : public Task {
   std::string format(const Example& ex) const override;
   Example parse(std::string_view line, int line_no) const override;
 
+  std::vector<int> number_tokens() const override;  // 0, 1, 2
+  KeyTarget key_target() const override;            // the tokens 0 and 1
+  AttentionClasses attention_classes() const override;  // by token: 0, 1, 2, =
+  // Each family: one string (no tie unless ties_as_4) and up to 6 distinct
+  // shuffles of it, which share the answer.
+  bool has_invariance_families() const override { return true; }
+  std::vector<std::vector<Example>> invariance_families(int n, Rng& rng) const override;
+  const CountingTraits* counting() const override { return &counting_; }
+  // The paper's main configuration: D 32, 16 heads of d_head 2, no positions;
+  // Adam lr 3e-3, batch 256, 3,000 steps.
+  Recipe recipe() const override;
+  std::string example_line() const override { return "0 1 1 2 = 5 EOS"; }
+
   // The padded example for a string of symbols in {0,1,2}.
   Example make_example(const std::vector<int32_t>& symbols) const;  // symbols: [n]
   Split split_of_string(const std::vector<int32_t>& symbols) const;
@@ -40,6 +53,7 @@ class Count01Task final : public Task {
   std::vector<std::string> vocab_;
   std::unordered_map<std::string, int> ids_;
   bool split_empty_[2] = {false, false};  // proven by enumeration (tiny configs only)
+  CountingTraits counting_;
 };
 
 }  // namespace hc

@@ -208,5 +208,41 @@ std::vector<TaskOption> max_of_list_options() {
 }
 
 std::unique_ptr<Task> make_max_of_list_task(const TaskConfig& c) { return std::make_unique<MaxOfListTask>(c); }
+std::vector<int> MaxOfListTask::number_tokens() const {
+  std::vector<int> out;
+  for (int t = 0; t < cfg_.num_range; ++t) out.push_back(t);
+  return out;
+}
+
+KeyTarget MaxOfListTask::key_target() const {
+  return {KeyTarget::Kind::answer_token, {}, "positions holding the maximum"};
+}
+
+AttentionClasses MaxOfListTask::attention_classes() const {
+  AttentionClasses c = Task::attention_classes();
+  c.names[0] = "max";
+  return c;
+}
+
+std::vector<std::vector<Example>> MaxOfListTask::invariance_families(int n, Rng& rng) const {
+  const int k = cfg_.list_len, R = cfg_.num_range;
+  if (R < 2 || k < 2)
+    throw Error("invariance: Max-of-List needs num_range >= 2 and list_len >= 2 to move a unique maximum");
+  std::vector<std::vector<Example>> out;
+  for (int f = 0; f < n; ++f) {
+    // A unique maximum, so "the maximum's position" is well defined.
+    const int m = rng.range(1, R - 1);
+    std::vector<int32_t> others(size_t(k - 1));
+    for (auto& x : others) x = rng.range(0, m - 1);
+    std::vector<Example> family;
+    for (int at = 0; at < k; ++at) {
+      std::vector<int32_t> list = others;
+      list.insert(list.begin() + at, m);
+      family.push_back(make_example(list));
+    }
+    out.push_back(std::move(family));
+  }
+  return out;
+}
 
 }  // namespace hc

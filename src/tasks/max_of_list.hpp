@@ -28,6 +28,15 @@ class MaxOfListTask final : public Task {
   std::string format(const Example& ex) const override;
   Example parse(std::string_view line, int line_no) const override;
 
+  std::vector<int> number_tokens() const override;  // 0..R-1
+  KeyTarget key_target() const override;            // the positions holding the maximum
+  AttentionClasses attention_classes() const override;  // max, other_numbers, special
+  // Each family: one list with a unique maximum, the maximum moved through
+  // every position (the other numbers in place).
+  bool has_invariance_families() const override { return true; }
+  std::vector<std::vector<Example>> invariance_families(int n, Rng& rng) const override;
+  std::string example_line() const override { return "BOS 3 SEP 7 SEP 2 SEP 5 SEP 1 ANS 7 EOS"; }
+
   // The example for a list of k numbers (e.g. a list table from a reference file).
   Example make_example(const std::vector<int32_t>& list) const;  // list: [k]
   Split split_of_list(const std::vector<int32_t>& list) const;   // list: [k]

@@ -1,10 +1,11 @@
 #include "tasks/task.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
-#include "io/json_fields.hpp"
+#include "core/json_fields.hpp"
 #include "tasks/registry.hpp"
 #include "tasks/text_tokens.hpp"
 
@@ -83,6 +84,44 @@ int Task::token_id(std::string_view name) const {
 
 int Task::eos_token() const { return token_id("EOS"); }
 
+std::vector<int> Task::number_tokens() const {
+  // Every integer-named token, ordered by its value.
+  std::vector<std::pair<long, int>> by_value;
+  const auto& names = vocab();
+  for (int t = 0; t < int(names.size()); ++t) {
+    const std::string& s = names[size_t(t)];
+    if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos) continue;
+    by_value.push_back({std::stol(s), t});
+  }
+  std::sort(by_value.begin(), by_value.end());
+  std::vector<int> out;
+  for (auto [v, t] : by_value) out.push_back(t);
+  return out;
+}
+
+KeyTarget Task::key_target() const {
+  return {KeyTarget::Kind::answer_token, {}, "positions holding the answer token"};
+}
+
+AttentionClasses Task::attention_classes() const {
+  AttentionClasses c;
+  c.names = {"target", "other_numbers", "special"};
+  c.target_class = 0;
+  c.token_class.assign(size_t(vocab_size()), 2);
+  for (int t : number_tokens()) c.token_class[size_t(t)] = 1;
+  return c;
+}
+
+std::vector<std::vector<Example>> Task::invariance_families(int, Rng&) const {
+  throw Error("invariance: no default families for task '" + name() +
+              "'; give families in a file (one example per line, blank lines between families)");
+}
+
+std::string Task::example_line() const {
+  Rng rng(1, 0);
+  return format(sample(rng, Split::Train));
+}
+
 std::unique_ptr<Task> make_task(const TaskConfig& cfg) {
   cfg.validate();
   return task_entry(cfg.name).factory(cfg);
@@ -115,9 +154,7 @@ Dataset load_text(const Task& task, const std::string& path) {
   auto blank = [](std::string_view s) { return s.find_first_not_of(" \t\r") == s.npos; };
   while (!lines.empty() && blank(lines.back())) lines.pop_back();
   if (lines.empty())
-    throw Error(path + ": the evaluation set is empty (expected one example per line, e.g. '" +
-                (task.name() == "count01" ? std::string("0 1 1 2 = 5 EOS")
-                                          : std::string("BOS 3 SEP 7 SEP 2 SEP 5 SEP 1 ANS 7 EOS")) +
+    throw Error(path + ": the evaluation set is empty (expected one example per line, e.g. '" + task.example_line() +
                 "')");
   Dataset ds;
   ds.source = path;

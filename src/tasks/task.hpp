@@ -1,6 +1,8 @@
 #pragma once
 // A task turns a seed into examples, and examples into model inputs, targets
-// and loss positions. Two tasks exist (TASKS.md): Count01 and Max-of-List.
+// and loss positions (docs/FORMATS.md gives each task's exact format), and
+// answers what analyses ask of it (tasks/traits.hpp). Adding a task:
+// docs/ARCHITECTURE.md.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -10,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/rng.hpp"
+#include "tasks/traits.hpp"
 
 namespace hc {
 
@@ -73,6 +76,30 @@ class Task {
   // The checks that pin an example's prediction: the answer token at
   // query_pos, and EOS at query_pos + 1.
   int eos_token() const;
+
+  // ---- traits analyses ask for (tasks/traits.hpp); defaults fit any task ----
+  // Tokens that are "numbers" (value norms, the QK/OV circuits' orderings,
+  // attention stats' content keys), ordered by value. Default: every token
+  // whose name is a non-negative integer, by that integer.
+  virtual std::vector<int> number_tokens() const;
+  // What an edge-scaling run and attention stats target. Default: the
+  // positions holding the answer token.
+  virtual KeyTarget key_target() const;
+  // Attention stats' key classes. Default: "target" (the key target),
+  // "other_numbers" (number tokens) and "special" (the rest).
+  virtual AttentionClasses attention_classes() const;
+  // n families of inputs that share their answer (the invariance analysis),
+  // drawn from rng, when has_invariance_families(). Default: none known; an
+  // hc::Error says to give a file.
+  virtual bool has_invariance_families() const { return false; }
+  virtual std::vector<std::vector<Example>> invariance_families(int n, Rng& rng) const;
+  // The default training recipe (model shape and optimisation).
+  virtual Recipe recipe() const { return {}; }
+  // The Count01 paper's counting traits, or nullptr for a task without them.
+  virtual const CountingTraits* counting() const { return nullptr; }
+  // One example line in the text form, for messages (e.g. an empty file).
+  // Default: a drawn training example.
+  virtual std::string example_line() const;
 };
 
 std::unique_ptr<Task> make_task(const TaskConfig& cfg);

@@ -7,7 +7,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
-#include "io/json_fields.hpp"
+#include "core/json_fields.hpp"
 #include "io/layouts.hpp"
 #include "tasks/registry.hpp"
 #include "train/batch.hpp"
@@ -67,33 +67,18 @@ TrainConfig default_train_config(const std::string& task_name) {
   auto task = make_task(c.task);
   c.model.d_vocab = task->vocab_size();
   c.model.n_ctx = task->n_ctx();
-  if (task_name == "count01") {
-    // The paper's main configuration: D 32, 16 heads of d_head 2, no positions.
-    c.model.d_model = 32;
-    c.model.n_heads = 16;
-    c.model.d_head = 2;
-    c.model.pos_embed = false;
-    c.model.biases = false;
-    c.steps = 3000;
-    c.batch = 256;
-    c.opt.lr = 3e-3;
-    c.opt.weight_decay = 0.01;
-    c.eval_every = 250;
-    c.eval_size = 4000;
-  } else {
-    // The Bau lab puzzle 1a recipe.
-    c.model.d_model = 64;
-    c.model.n_heads = 4;
-    c.model.d_head = 16;
-    c.model.pos_embed = true;
-    c.model.biases = false;
-    c.steps = 20000;
-    c.batch = 512;
-    c.opt.lr = 1e-3;
-    c.opt.weight_decay = 0.01;
-    c.eval_every = 1000;
-    c.eval_size = 5000;
-  }
+  const Recipe r = task->recipe();  // the task's own default recipe
+  c.model.d_model = r.d_model;
+  c.model.n_heads = r.n_heads;
+  c.model.d_head = r.d_head;
+  c.model.pos_embed = r.pos_embed;
+  c.model.biases = r.biases;
+  c.steps = r.steps;
+  c.batch = r.batch;
+  c.opt.lr = r.lr;
+  c.opt.weight_decay = r.weight_decay;
+  c.eval_every = r.eval_every;
+  c.eval_size = r.eval_size;
   return c;
 }
 

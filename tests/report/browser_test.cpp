@@ -61,15 +61,10 @@ const std::string kC01Args =
 
 // Each test makes its own report: ctest runs every test in a process of its
 // own, so a shared fixture would be rebuilt (and Chromium relaunched) per test.
-Analyzed analyze(const std::string& name, const std::string& args, bool paper_tables) {
+Analyzed analyze(const std::string& name, const std::string& args) {
   Analyzed a;
   a.args = args;
   a.dir = testing::temp_dir(name);
-  // The cross-model paper tables (correlation, isolated vs joint), which only
-  // reproduce makes, are put there first as small synthetic ones; analyze then
-  // writes its own Count01 tables over the per-model ones (heads,
-  // w01_intervention, logit_dynamics), so those sections show real numbers.
-  if (paper_tables) testing::write_paper_tables(a.dir, false);
   auto r = run_cli("analyze " + args + " --out " + a.dir);
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("wrote report.html"), std::string::npos) << r.output;
@@ -83,7 +78,7 @@ Analyzed analyze_max_of_list() {
   const std::string run = testing::temp_dir("report-browser-mol-run");
   auto t = run_cli("train --task max-of-list --steps 300 --eval-every 100 --eval-size 500 --quiet --out " + run);
   EXPECT_EQ(t.code, 0) << t.output;
-  return analyze("report-browser-mol", run + " " + kMolArgs, false);
+  return analyze("report-browser-mol", run + " " + kMolArgs);
 }
 
 // Loads the report (with the #selftest hover) and keeps the DOM as an artifact.
@@ -163,6 +158,9 @@ const std::vector<std::string> kAnalyzeSections = {"sec-model", "sec-attention",
                                                    "sec-dla",   "sec-invariance", "sec-circuits"};
 const std::vector<std::string> kPaperSections = {"sec-paper-heads", "sec-paper-w01", "sec-paper-correlation",
                                                  "sec-paper-isolated", "sec-paper-logit-dynamics"};
+// What one Count01 model's analysis has data for (correlation and isolated vs
+// joint are across models: reproduce's page).
+const std::vector<std::string> kModelPaperSections = {"sec-paper-heads", "sec-paper-w01", "sec-paper-logit-dynamics"};
 
 // Nothing on the page can come from outside the file: the CSP forbids every
 // fetch (a violation would be in render-log), and no URL is in the page
@@ -213,14 +211,14 @@ TEST(ReportBrowser, MaxOfListAnalyzeReportRendersEverySectionOfflineWithExactHov
 TEST(ReportBrowser, Count01AnalyzeReportRendersEverySectionOfflineWithExactHoverValues) {
   const std::string chromium = chromium_or_fail();
   ASSERT_FALSE(chromium.empty());
-  Analyzed a = analyze("report-browser-count01", kC01Args, true);
-  // analyze's own per-head tables replaced the synthetic ones: 16 heads.
+  Analyzed a = analyze("report-browser-count01", kC01Args);
+  // analyze's own per-head table: 16 heads.
   const std::string heads = read_file(a.dir + "/heads.csv");
   EXPECT_EQ(std::count(heads.begin(), heads.end(), '\n'), 17);
   EXPECT_NE(read_file(a.dir + "/logit_dynamics.csv").find("answer"), std::string::npos);
   load(a, chromium, "report-browser-count01");
   std::vector<std::string> all = kAnalyzeSections;
-  all.insert(all.end(), kPaperSections.begin(), kPaperSections.end());
+  all.insert(all.end(), kModelPaperSections.begin(), kModelPaperSections.end());
   expect_rendered(a, all, {"sec-model"});  // a weights file: no training curve
   EXPECT_NE(a.dom.find("No training curve"), std::string::npos);
   expect_offline(a);
@@ -236,7 +234,7 @@ TEST(ReportBrowser, ReproduceReportRendersThePaperFiguresOffline) {
   Analyzed a;
   a.dir = testing::temp_dir("report-browser-reproduce");
   testing::write_reproduce_tables(a.dir);
-  const ReportResult r = write_reproduce_report(a.dir);
+  const ReportResult r = testing::reproduce_report_from_dir(a.dir);
   std::vector<std::string> want = kPaperSections;
   want.pop_back();  // reproduce writes no logit_dynamics.csv (each model's analysis does)
   EXPECT_EQ(r.sections, want);
@@ -257,12 +255,12 @@ TEST(ReportBrowser, SectionScreenshotsForTheDocs) {
   const std::string chromium = chromium_or_fail();
   ASSERT_FALSE(chromium.empty());
   const Analyzed mol = analyze_max_of_list();
-  const Analyzed c01 = analyze("report-browser-count01", kC01Args, true);
+  const Analyzed c01 = analyze("report-browser-count01", kC01Args);
   const fs::path dir(out);
   fs::create_directories(dir);
   std::vector<std::pair<const Analyzed*, std::string>> shots;
   for (const auto& id : kAnalyzeSections) shots.push_back({&mol, id});
-  for (const auto& id : kPaperSections) shots.push_back({&c01, id});
+  for (const auto& id : kModelPaperSections) shots.push_back({&c01, id});
   for (const auto& [a, id] : shots) {
     const std::string png = (dir / (id + ".png")).string();
     fs::remove(png);

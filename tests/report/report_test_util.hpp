@@ -1,12 +1,15 @@
 #pragma once
 // Shared by the report tests: synthetic Count01 paper tables (the columns
 // docs/REPORT.md promises), and what a page holds outside its inlined libraries.
+#include <algorithm>
 #include <filesystem>
 #include <regex>
 #include <string>
 #include <vector>
 
 #include "core/atomic_file.hpp"
+#include "report/csv.hpp"
+#include "report/report.hpp"
 
 namespace hc::testing {
 
@@ -105,6 +108,34 @@ inline std::vector<std::string> urls_in(const std::string& text) {
   for (auto it = std::sregex_iterator(text.begin(), text.end(), url); it != std::sregex_iterator(); ++it)
     out.push_back(it->str());
   return out;
+}
+
+// The report reads in-memory tables (ReportInputs::tables). For tests that
+// make tables as CSV text: `in` with every DIR/*.csv as a table (cells kept as
+// the strings they are, so the page sees exactly the file's cells) and
+// DIR/summary.json as its summary when present.
+inline ReportInputs with_dir_tables(const std::string& dir, ReportInputs in) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().extension() == ".csv") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    const CsvTable c = parse_csv(read_file(f.string()), f.string());
+    Table t;
+    t.name = f.stem().string();
+    t.columns = c.columns;
+    for (const auto& r : c.rows) t.rows.push_back(std::vector<nlohmann::json>(r.begin(), r.end()));
+    in.tables.push_back(std::move(t));
+  }
+  const auto summary = std::filesystem::path(dir) / "summary.json";
+  if (std::filesystem::exists(summary)) in.summary = nlohmann::json::parse(read_file(summary.string()));
+  return in;
+}
+
+// reproduce's top-level page from tables written as CSV into dir.
+inline ReportResult reproduce_report_from_dir(const std::string& dir) {
+  const ReportInputs in = with_dir_tables(dir, ReportInputs{});
+  return write_reproduce_report(dir, in.tables, in.summary);
 }
 
 }  // namespace hc::testing

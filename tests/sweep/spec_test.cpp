@@ -51,12 +51,12 @@ TEST(SweepSpec, BadSpecsAreRefusedWithTheReason) {
   expect_spec_error(R"({"task": "count01", "seed": 3})", "\"seeds\"");
   expect_spec_error(R"({"task": "count01", "heads": [[2]]})", "list elements");
   expect_spec_error(R"({"task": "count01", "analyses": ["telepathy"]})", "unknown analysis");
-  // head_metrics is for one-layer Count01 models only.
-  expect_spec_error(R"({"analyses": ["head_metrics"]})", "defaults to max-of-list");
+  // head_metrics is for one-layer Count01 models only: every run of the grid is checked.
+  expect_spec_error(R"({"analyses": ["head_metrics"]})", "this is a max-of-list model");
   expect_spec_error(R"({"task": ["count01", "max-of-list"], "analyses": ["head_metrics"]})",
-                    "but the spec has task \"max-of-list\"");
+                    "this is a max-of-list model (run 2 of the grid");
   expect_spec_error(R"({"task": "count01", "layers": [1, 2], "analyses": ["head_metrics"]})",
-                    "needs one-layer models, but the spec has layers 2");
+                    "this is a 2-layer Count01 model");
 }
 
 TEST(SweepSpec, BothSpellingsWorkAndColumnsKeepUnderscores) {

@@ -1,0 +1,107 @@
+// The edge-scaling and attention-stats analyses in the registry. Both look at
+// the same edges: the task's key target (Task::key_target).
+#include <algorithm>
+
+#include "interp/attention_stats.hpp"
+#include "interp/builtin/text_kit.hpp"
+#include "interp/edge_scaling.hpp"
+
+namespace hc {
+
+namespace {
+
+using namespace text_kit;
+using nlohmann::json;
+
+class EdgeScalingAnalysisResult : public SummaryResult {
+ public:
+  using SummaryResult::SummaryResult;
+  void text(std::ostream& o, const ModelConfig& c) const override {
+    const json& e = summary_;
+    const std::vector<std::string> keys = head_keys(c);
+    o << "\nEdge scaling (query -> " << e["target"].get<std::string>() << "): smallest s restoring full accuracy\n";
+    for (const char* m : {"score", "weight"}) {
+      if (!e.contains(m)) continue;
+      o << "  " << m << " mode, head: recovery s (accuracy at s=0)\n   ";
+      for (size_t i = 0; i < keys.size(); ++i) {
+        const std::string& h = keys[i];
+        o << " " << h << ": " << num(e[m]["recovery"][h]) << " (" << pct(e[m]["accuracy"][h][0].get<double>()) << ")";
+        if (i % 6 == 5 && i + 1 < keys.size()) o << "\n   ";
+      }
+      std::vector<std::pair<double, std::string>> worst;
+      for (const auto& [k, acc] : e[m]["pair_accuracy"].items()) worst.push_back({acc[0].get<double>(), k});
+      std::sort(worst.begin(), worst.end());
+      if (!worst.empty()) {
+        o << "\n    pairs at s=0 (worst first): ";
+        for (size_t i = 0; i < worst.size() && i < 4; ++i)
+          o << (i ? ", " : "") << "{" << worst[i].second << "} " << pct(worst[i].first) << " (recovers at s>="
+            << num(e[m]["pair_recovery"][worst[i].second]) << ")";
+      }
+      o << "\n";
+    }
+  }
+};
+
+class AttentionAnalysisResult : public SummaryResult {
+ public:
+  using SummaryResult::SummaryResult;
+  void text(std::ostream& o, const ModelConfig& c) const override {
+    const json& a = summary_;
+    o << "\nAttention at the query (target: " << a["target"].get<std::string>()
+      << "; top=target: the most-attended number is a target)\n";
+    char head[64];
+    std::snprintf(head, sizeof head, "  %-6s %-12s %-13s", "head", "top=target", "mass target");
+    o << head;
+    for (const auto& cl : a["classes"]) {
+      char col[64];
+      std::snprintf(col, sizeof col, "  %-13s", ("mass " + cl.get<std::string>()).c_str());
+      o << col;
+    }
+    o << "\n";
+    for (const auto& h : head_keys(c)) {
+      const auto& j = a["heads"][h];
+      char line[64];
+      std::snprintf(line, sizeof line, "  %-6s %-12s %-13s", h.c_str(), pct(j["top_is_target"].get<double>()).c_str(),
+                    pct(j["mass_target"].get<double>()).c_str());
+      o << line;
+      for (const auto& cl : a["classes"]) {
+        char col[64];
+        std::snprintf(col, sizeof col, "  %-13s", pct(j["mass"][cl.get<std::string>()].get<double>()).c_str());
+        o << col;
+      }
+      o << "\n";
+    }
+  }
+};
+
+}  // namespace
+
+Analysis edge_scaling_analysis() {
+  Analysis a;
+  a.name = "edge_scaling";
+  a.description = "scale each head's attention edges to the task's key target by s in [0, 1]";
+  a.not_applicable = [](const ModelConfig&, const Task&) { return std::string(); };
+  a.run = [](const AnalysisContext& ctx) -> std::unique_ptr<AnalysisResult> {
+    EdgeScalingOptions eo;
+    eo.threads = ctx.options.threads;
+    eo.pair_heads = ctx.options.heads_of_interest;
+    EdgeScalingResult r = edge_scaling(ctx.model, ctx.data, default_edge_target(ctx.task), eo);
+    return std::make_unique<EdgeScalingAnalysisResult>(std::move(r.summary), std::move(r.tables));
+  };
+  return a;
+}
+
+Analysis attention_analysis() {
+  Analysis a;
+  a.name = "attention";
+  a.description = "attention of the query row to the key target and to each key class";
+  a.not_applicable = [](const ModelConfig&, const Task&) { return std::string(); };
+  a.run = [](const AnalysisContext& ctx) -> std::unique_ptr<AnalysisResult> {
+    AttentionStatsResult r =
+        attention_stats(ctx.model, ctx.task, ctx.data, default_edge_target(ctx.task), ctx.options.threads);
+    return std::make_unique<AttentionAnalysisResult>(std::move(r.summary), std::move(r.tables));
+  };
+  return a;
+}
+
+}  // namespace hc
