@@ -42,10 +42,19 @@ Archive::Archive(std::string_view bytes, std::string source) : source_(std::move
     throw Error(source_ + ": not a complete zip archive (libzip: " + zip_error_text(code) + ")" + fix);
   }
   zip_error_fini(&err);
+  try {
+    check_entries(bytes.size());
+  } catch (...) {
+    zip_discard(zip_);  // the destructor does not run for a constructor that throws
+    zip_ = nullptr;
+    throw;
+  }
+}
 
+void Archive::check_entries(uint64_t archive) {
+  const std::string fix = "; the file is truncated or damaged: copy or download it again";
   const zip_int64_t n = zip_get_num_entries(zip_, 0);
   if (n < 0) throw Error(source_ + ": cannot list the archive's entries" + fix);
-  const uint64_t archive = bytes.size();
   uint64_t compressed_total = 0;
   entries_.reserve(size_t(std::min<zip_int64_t>(n, 1 << 20)));
   for (zip_int64_t i = 0; i < n; ++i) {

@@ -43,6 +43,7 @@ class Archive {
   const std::string& source() const { return source_; }
 
  private:
+  void check_entries(uint64_t archive_size);  // fills entries_; throws on sizes the archive cannot hold
   struct zip* zip_ = nullptr;
   std::string source_;
   std::vector<Entry> entries_;
