@@ -3,13 +3,13 @@
 # each for SECONDS (default 30), starting from the seeds in fuzz/corpus/<target>/.
 # New inputs go to build-fuzz/corpus/<target>/ (the repository's seeds stay as
 # they are); a crash leaves build-fuzz/crash-<target>-* and fails the script.
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   targets: safetensors config eval_set
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   targets: safetensors config eval_set torch_pt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-30}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(safetensors config eval_set)
+((${#targets[@]})) || targets=(safetensors config eval_set torch_pt)
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ \
   -DHEADCOUNT_FUZZ=ON -DHEADCOUNT_MPI=OFF -DHEADCOUNT_NATIVE=OFF >/dev/null

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(g++ cmake ninja-build pkg-config libeigen3-dev libcli11-dev nlohmann-json3-dev liblinear-dev
           libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev sqlite3 openmpi-bin libopenmpi-dev
+          libzip-dev  # reads PyTorch .pt state dicts (zip archives)
           clang libclang-rt-14-dev libomp-dev)  # clang + its runtimes: fuzzing (scripts/fuzz.sh)
 # The HTML report: Chromium for --png and the browser test; node/npm only when
 # npm is missing (the report's JavaScript libraries come from the npm registry).

@@ -8,6 +8,8 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "io/layouts.hpp"
+#include "io/puzzle_checkpoint.hpp"
+#include "io/weights_file.hpp"
 
 namespace hc::cli {
 
@@ -59,7 +61,9 @@ std::string TaskFlags::task() const {
 TaskConfig TaskFlags::apply(TaskConfig c) const { return apply_task_options(std::move(c), values()); }
 
 void LoadFlags::add_to(CLI::App& app) {
-  app.add_option("model", path, "A run directory (from train or import) or a .safetensors weights file")
+  app.add_option("model", path,
+                 "A run directory (from train or import), a puzzle checkpoint folder (model.pt + config.json), "
+                 "or a .safetensors or .pt (torch.save state dict) weights file")
       ->required();
   app.add_option("--layout", layout, "Weights layout: native, transformer-lens or puzzle (default: detected)");
   task.add_to(app);
@@ -105,14 +109,15 @@ LoadedModel load_model(const LoadFlags& f) {
   std::string weights = f.path;
   std::error_code ec;
   if (!fs::exists(f.path, ec)) {
-    throw Error("'" + f.path + "' does not exist (give a run directory or a .safetensors file)");
+    throw Error("'" + f.path + "' does not exist (give a run directory, a puzzle checkpoint folder, or a .safetensors or .pt file)");
   }
+  if (is_puzzle_checkpoint(f.path)) return load_puzzle_dir(f);
   if (fs::is_directory(f.path, ec)) {
     const std::string cfg_path = (fs::path(f.path) / "config.json").string();
     weights = (fs::path(f.path) / "model.safetensors").string();
     if (!fs::exists(cfg_path) || !fs::exists(weights)) {
       throw Error("'" + f.path + "' is not a run directory: it needs config.json and model.safetensors " +
-                  "(make one with 'headcount train' or 'headcount import')");
+                  "(or, as a puzzle checkpoint folder, config.json and model.pt; make a run directory with 'headcount train' or 'headcount import')");
     }
     nlohmann::json j;
     try {
@@ -126,7 +131,7 @@ LoadedModel load_model(const LoadFlags& f) {
     out.from_run_dir = true;
     if (!layout) layout = Layout::Native;
   } else {
-    st::File file = st::read(weights);
+    st::File file = read_weights_file(weights);
     TaskConfig tc;
     auto meta = file.metadata.find("headcount.task_config");
     if (meta != file.metadata.end()) {

@@ -61,7 +61,7 @@ struct TaskFlags {
 };
 
 struct LoadFlags {
-  std::string path;    // run directory or weights file
+  std::string path;    // run directory, puzzle checkpoint folder or weights file (.safetensors, .pt)
   std::string layout;  // native | transformer-lens | puzzle | "" (detect)
   TaskFlags task;
   void add_to(CLI::App& app);
@@ -77,6 +77,8 @@ struct LoadedModel {
 };
 
 LoadedModel load_model(const LoadFlags& f);
+// A puzzle checkpoint folder (model.pt + config.json); load_model calls it for such folders.
+LoadedModel load_puzzle_dir(const LoadFlags& f);
 
 // The evaluation set: --eval-set FILE, or a generated held-out set.
 Dataset eval_dataset(const Task& task, const std::string& eval_set, int n, uint64_t seed);

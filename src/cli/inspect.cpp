@@ -74,6 +74,7 @@ void run(const InspectFlags& f) {
     std::cout << j.dump(2) << "\n";
     return;
   }
+  for (const auto& note : m.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
   std::printf("example:    %s  (%s)\n", task.format(ex).c_str(), origin.c_str());
   std::vector<int> order(V);
   for (int v = 0; v < V; ++v) order[v] = v;

@@ -6,6 +6,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "io/weights_file.hpp"
 #include "model/params.hpp"
 
 namespace hc {
@@ -357,7 +358,7 @@ LoadedWeights load_weights(const st::File& f, std::optional<Layout> layout, cons
 }
 
 LoadedWeights load_weights(const std::string& path, std::optional<Layout> layout, const ModelHints& hints) {
-  return load_weights(st::read(path), layout, hints);
+  return load_weights(read_weights_file(path), layout, hints);
 }
 
 st::File to_native_file(const ModelConfig& cfg, const float* params, std::map<std::string, std::string> metadata) {
