@@ -1,9 +1,11 @@
 // headcount data: write examples of a task in the text form, e.g. to make a
 // fixed evaluation set for `eval --eval-set`.
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "cli/common.hpp"
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
 
 namespace hc::cli {
@@ -16,6 +18,7 @@ struct DataFlags {
   int n = 1000;
   uint64_t seed = 1;
   std::string out;
+  bool force = false;
 };
 
 void run(const DataFlags& f) {
@@ -23,6 +26,13 @@ void run(const DataFlags& f) {
   tc.name = f.task.task.empty() ? "max-of-list" : f.task.task;
   tc = f.task.apply(tc);
   auto task = make_task(tc);
+  if (!f.out.empty()) {
+    // Symbolic links, FIFOs and devices are refused even with --force (docs/CLI.md).
+    check_replaceable_file(f.out, "--out");
+    std::error_code ec;
+    if (std::filesystem::exists(f.out, ec) && !f.force)
+      throw Error("--out " + f.out + " already exists; pass --force to replace it, or choose another --out");
+  }
   if (f.split != "train" && f.split != "test") throw Error("--split must be train or test (got '" + f.split + "')");
   if (f.n < 1 || f.n > 100000000) throw Error("--n must be in [1, 1e8] (got " + std::to_string(f.n) + ")");
   // Stream 1 is the held-out set `train` and `eval` generate for this seed; 2 is a training sample.
@@ -45,7 +55,8 @@ void register_data(CLI::App& app) {
   sub->add_option("--split", f->split, "train or test (default test: the held-out split)");
   sub->add_option("--n", f->n, "Number of examples (default 1000)");
   sub->add_option("--seed", f->seed, "Seed (default 1; with --split test this is the set eval uses for that seed)");
-  sub->add_option("--out", f->out, "Output file (default: standard output)");
+  sub->add_option("--out", f->out, "Output file (default: standard output); an existing file needs --force");
+  sub->add_flag("--force", f->force, "Replace an existing --out file");
   sub->callback([f] { run(*f); });
 }
 

@@ -48,7 +48,7 @@ void register_eval(CLI::App& app) {
   sub->add_option("--eval-set", f->eval_set, "Evaluation set in the text form (default: generated held-out set)");
   sub->add_option("--n", f->n, "Size of the generated held-out set (default 5000)");
   sub->add_option("--seed", f->seed, "Seed of the generated held-out set (default 1)");
-  sub->add_option("--threads", f->threads, "Threads (default: all cores)");
+  sub->add_option("--threads", f->threads, "Threads (default: the idle cores, by load average)");
   sub->add_flag("--json", f->json, "Print {\"accuracy\", \"n\", ...} as JSON");
   sub->callback([f] { run(*f); });
 }

@@ -50,7 +50,8 @@ SweepSpec parse_spec(const std::string& text, const std::string& source) {
           s.seeds.push_back(x.get<uint64_t>());
         }
       } else {
-        throw Error(source + ": \"seeds\" must be a count >= 1 or a non-empty list of seeds (got " + v.dump() + ")");
+        throw Error(source + ": \"seeds\" must be a count in [1, 1000000] or a non-empty list of seeds (got " +
+                    v.dump() + ")");
       }
       continue;
     }
