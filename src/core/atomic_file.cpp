@@ -129,7 +129,8 @@ void ensure_writable_dir(const std::string& dir) {
 DirState output_dir_state(const std::string& dir, const std::string& option) {
   struct stat st;
   if (::lstat(dir.c_str(), &st) != 0) {
-    if (errno == ENOENT) return DirState::Absent;
+    // Absent, or below a file: creating it gives the error that says so.
+    if (errno == ENOENT || errno == ENOTDIR) return DirState::Absent;
     throw Error("cannot use " + option + " '" + dir + "': " + std::strerror(errno) + " (choose another " + option + ")");
   }
   if (S_ISLNK(st.st_mode) && ::stat(dir.c_str(), &st) != 0)
