@@ -228,7 +228,17 @@ int run(const TrainFlags& f) {
       throw Error(msg);
     }
   }
-  if (staged) staged->commit();
+  if (staged) {
+    std::error_code ec;
+    // Stopped before anything resumable was written: the old run stays (the
+    // staging directory goes with `staged`).
+    if (r.interrupted && !std::filesystem::exists(checkpoint_path(staged->path()), ec)) {
+      std::fprintf(stderr, "interrupted at step %lld of %lld before a checkpoint could be written; the existing run in %s is untouched\n",
+                   (long long)r.steps_done, (long long)cfg.steps, out.c_str());
+      return kInterruptedExit;
+    }
+    staged->commit();
+  }
   if (r.interrupted) {
     const std::string ck_file = checkpoint_path(out);
     std::error_code ec;
@@ -240,7 +250,7 @@ int run(const TrainFlags& f) {
                    (long long)r.steps_done, (long long)cfg.steps, (long long)saved.step, ck_file.c_str(),
                    shell_word(out).c_str());
     } else {
-      std::fprintf(stderr, "interrupted at step %lld of %lld; no checkpoint was written (no run directory), nothing to resume\n",
+      std::fprintf(stderr, "interrupted at step %lld of %lld; no checkpoint could be written (the weights were not finite), nothing to resume\n",
                    (long long)r.steps_done, (long long)cfg.steps);
     }
     if (f.json)

@@ -130,7 +130,8 @@ std::string claim_output(const SweepSpec& spec, const SweepOptions& opt) {
   }
   if (!opt.force) throw Error("--out " + opt.out + problem + ": pass --force to replace it whole, or choose another --out");
   // Moved aside now and removed only once the new sweep has written its results.
-  const fs::path target = fs::absolute(out).lexically_normal();
+  fs::path target = fs::absolute(out).lexically_normal();
+  if (!target.has_filename()) target = target.parent_path();  // "DIR/"
   std::string aside = (target.parent_path() / ("." + target.filename().string() + ".old-XXXXXX")).string();
   if (::mkdtemp(aside.data()) == nullptr || std::rename(opt.out.c_str(), aside.c_str()) != 0)
     throw Error("--force: cannot move the old " + opt.out + " aside: " + std::strerror(errno));

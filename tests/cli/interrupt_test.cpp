@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <sstream>
@@ -24,14 +25,12 @@ using testing::run_cli;
 
 const std::string kRun = "--task count01 --steps 1000 --batch 64 --eval-every 50 --eval-size 200 --seed 5 --threads 1";
 
-TEST(Interrupt, CtrlCCheckpointsAndNamesTheResumeCommand) {
-  const std::string dir = testing::temp_dir("interrupt");
-  const std::string run = dir + "/run", log = dir + "/log.txt";
-  std::vector<std::string> args = {"train", "--checkpoint-every", "0", "--out", run};
-  std::istringstream words(kRun);
-  for (std::string w; words >> w;) args.push_back(w);
+// Runs `headcount args...` with its output in `log`, sends SIGINT once the
+// first evaluation line (step 50) shows the loop running, and returns the
+// output followed by "exit N" (or "signal N").
+std::string interrupt_after_first_evaluation(std::vector<std::string> args, const std::string& log) {
   const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
+  if (pid < 0) return "";
   if (pid == 0) {
     std::vector<char*> argv;
     std::string cli = HC_CLI_PATH;
@@ -43,18 +42,26 @@ TEST(Interrupt, CtrlCCheckpointsAndNamesTheResumeCommand) {
     execv(argv[0], argv.data());
     _exit(127);
   }
-  // The first progress line (step 50) shows the loop is running, with the handler installed.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
   auto text = [&] { return fs::exists(log) ? read_file(log) : std::string(); };
   while (text().find("step 50/1000") == std::string::npos && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  ASSERT_EQ(kill(pid, SIGINT), 0);
+  kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);
-  const std::string out = text();
-  ASSERT_TRUE(WIFEXITED(status)) << "killed by the signal instead of stopping cleanly\n" << out;
-  ASSERT_NE(WEXITSTATUS(status), 0) << "the run finished before Ctrl-C; give it more steps\n" << out;
-  EXPECT_EQ(WEXITSTATUS(status), 130) << out;
+  return text() + (WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status)) : "signal " + std::to_string(WTERMSIG(status))) + "\n";
+}
+
+TEST(Interrupt, CtrlCCheckpointsAndNamesTheResumeCommand) {
+  const std::string dir = testing::temp_dir("interrupt");
+  const std::string run = dir + "/run", log = dir + "/log.txt";
+  std::vector<std::string> args = {"train", "--checkpoint-every", "0", "--out", run};
+  std::istringstream words(kRun);
+  for (std::string w; words >> w;) args.push_back(w);
+  const std::string out = interrupt_after_first_evaluation(args, log);
+  ASSERT_FALSE(out.empty());
+  ASSERT_EQ(out.find("exit 0\n"), std::string::npos) << "the run finished before Ctrl-C; give it more steps\n" << out;
+  ASSERT_NE(out.find("exit 130\n"), std::string::npos) << "expected a clean stop with exit code 130\n" << out;
   const size_t at = out.find("interrupted at step ");
   ASSERT_NE(at, std::string::npos) << out;
   const int step = std::stoi(out.substr(at + 20));
@@ -88,6 +95,32 @@ TEST(Interrupt, CtrlCCheckpointsAndNamesTheResumeCommand) {
   ASSERT_EQ(ref.code, 0) << ref.output;
   EXPECT_TRUE(read_file(dir + "/ref/model.safetensors") == read_file(run + "/model.safetensors"))
       << "the interrupted and resumed run differs from the uninterrupted one";
+}
+
+// Ctrl-C in a --force run over an existing run: the stopped run (with its
+// checkpoint) takes the old one's place whole, so --resume continues it; the
+// old run's files are gone and nothing is left beside.
+TEST(Interrupt, CtrlCInAForcedRunSwapsTheStoppedRunIn) {
+  const std::string dir = testing::temp_dir("interrupt-force");
+  const std::string run = dir + "/run";
+  ASSERT_EQ(run_cli("train --task max-of-list --steps 2 --eval-size 10 --quiet --out " + run).code, 0);
+  fs::create_directories(run + "/analysis");
+  std::vector<std::string> args = {"train", "--force", "--out", run};
+  std::istringstream words(kRun);
+  for (std::string w; words >> w;) args.push_back(w);
+  const std::string out = interrupt_after_first_evaluation(args, dir + "/log.txt");
+  ASSERT_EQ(out.find("exit 0\n"), std::string::npos) << "the run finished before Ctrl-C; give it more steps\n" << out;
+  ASSERT_NE(out.find("exit 130\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("resume with: headcount train --resume " + run + "\n"), std::string::npos) << out;
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(run)) names.push_back(e.path().filename().string());
+  EXPECT_EQ(names, std::vector<std::string>{"checkpoint.safetensors"}) << "the old run's files survived";
+  std::vector<std::string> beside;
+  for (const auto& e : fs::directory_iterator(dir)) beside.push_back(e.path().filename().string());
+  std::sort(beside.begin(), beside.end());
+  EXPECT_EQ(beside, (std::vector<std::string>{"log.txt", "run"}));
+  auto resumed = run_cli("train --resume " + run + " --quiet");
+  EXPECT_EQ(resumed.code, 0) << resumed.output;
 }
 
 }  // namespace
