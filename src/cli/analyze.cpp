@@ -130,7 +130,7 @@ void register_analyze(CLI::App& app) {
   sub->add_option("--families", f->families,
                   "Invariance families in the text form, blank lines between families (default: generated)");
   sub->add_option("--out", f->out, "Output directory (default: RUN/analysis or WEIGHTS-STEM-analysis)");
-  add_checked_option(*sub, "--threads", f->threads, 0, 1024, "Threads (default: all cores; results do not depend on it)");
+  add_checked_option(*sub, "--threads", f->threads, 0, 1024, "Threads (default: the idle cores, by load average; results do not depend on it)");
   sub->add_flag("--json", f->json, "Print summary.json instead of the text summary");
   CLI::Option* png = sub->add_flag("--png", f->png, "Also export each report figure as png/<figure>.png (needs Chromium)");
   sub->add_flag("--no-report", f->no_report, "Do not write report.html")->excludes(png);

@@ -2,6 +2,9 @@
 
 #include <omp.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 
@@ -10,12 +13,42 @@
 #include "io/layouts.hpp"
 #include "io/puzzle_checkpoint.hpp"
 #include "io/weights_file.hpp"
+#include "train/checkpoint.hpp"
 
 namespace hc::cli {
 
 namespace fs = std::filesystem;
 
-int default_threads() { return std::max(1, omp_get_num_procs()); }
+namespace {
+
+// A run stopped by Ctrl-C or a kill has its checkpoint but no model yet: say
+// so and how to finish it, rather than "not a run directory".
+void unfinished_run_check(const std::string& dir) {
+  const std::string ck = checkpoint_path(dir);
+  std::error_code ec;
+  if (fs::exists(fs::path(dir) / "model.safetensors", ec) || !fs::is_regular_file(ck, ec)) return;
+  std::string at;
+  try {
+    const Checkpoint c = load_checkpoint(ck);
+    at = " (stopped at step " + std::to_string(c.step) + " of " + std::to_string(c.config.steps) + ")";
+  } catch (const Error&) {
+  }
+  throw Error("'" + dir + "' holds an unfinished run" + at + ": finish it with 'headcount train --resume " + dir +
+              "', or give its checkpoint " + ck + " to use the weights as they are");
+}
+
+}  // namespace
+
+int default_threads() {
+  // The cores no other process is using, by the 1-minute load average: a
+  // thread on a busy core waits at every barrier of the batch's chunks, and
+  // measured on a loaded 2-core machine 2 threads were slower than 1
+  // (docs/PERFORMANCE.md, "Thread default"). Results do not depend on it.
+  const int cores = std::max(1, omp_get_num_procs());
+  double load = 0;
+  if (getloadavg(&load, 1) != 1) return cores;
+  return std::clamp(int(std::lround(double(cores) - load)), 1, cores);
+}
 
 CLI::Option* add_train_option(CLI::App& app, const TrainOption& o) {
   static const char* const kTypeNames[] = {"INT", "FLOAT", "[BOOLEAN]", "TEXT", "UINT"};
@@ -116,6 +149,7 @@ LoadedModel load_model(const LoadFlags& f) {
     const std::string cfg_path = (fs::path(f.path) / "config.json").string();
     weights = (fs::path(f.path) / "model.safetensors").string();
     if (!fs::exists(cfg_path) || !fs::exists(weights)) {
+      unfinished_run_check(f.path);
       throw Error("'" + f.path + "' is not a run directory: it needs config.json and model.safetensors " +
                   "(or, as a puzzle checkpoint folder, config.json and model.pt; make a run directory with 'headcount train' or 'headcount import')");
     }

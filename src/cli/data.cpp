@@ -1,10 +1,12 @@
 // headcount data: write examples of a task in the text form, e.g. to make a
 // fixed evaluation set for `eval --eval-set`.
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "cli/common.hpp"
 #include "tasks/registry.hpp"
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
 
 namespace hc::cli {
@@ -17,11 +19,19 @@ struct DataFlags {
   int n = 1000;
   uint64_t seed = 1;
   std::string out;
+  bool force = false;
 };
 
 void run(const DataFlags& f) {
   TaskConfig tc = f.task.apply(default_task_config(registered_tasks().front().name));
   auto task = make_task(tc);
+  if (!f.out.empty()) {
+    // Symbolic links, FIFOs and devices are refused even with --force (docs/CLI.md).
+    check_replaceable_file(f.out, "--out");
+    std::error_code ec;
+    if (std::filesystem::exists(f.out, ec) && !f.force)
+      throw Error("--out " + f.out + " already exists; pass --force to replace it, or choose another --out");
+  }
   if (f.split != "train" && f.split != "test") throw Error("--split must be train or test (got '" + f.split + "')");
   // Stream 1 is the held-out set `train` and `eval` generate for this seed; 2 is a training sample.
   const Split split = f.split == "test" ? Split::Test : Split::Train;
@@ -43,7 +53,8 @@ void register_data(CLI::App& app) {
   sub->add_option("--split", f->split, "train or test (default test: the held-out split)");
   add_checked_option(*sub, "--n", f->n, 1, 100000000, "Number of examples (default 1000, at most 100000000)");
   add_seed_option(*sub, f->seed, "Seed (default 1; with --split test this is the set eval uses for that seed)");
-  sub->add_option("--out", f->out, "Output file (default: standard output)");
+  sub->add_option("--out", f->out, "Output file (default: standard output); an existing file needs --force");
+  sub->add_flag("--force", f->force, "Replace an existing --out file");
   sub->callback([f] { run(*f); });
 }
 

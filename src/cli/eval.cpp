@@ -48,7 +48,7 @@ void register_eval(CLI::App& app) {
   sub->add_option("--eval-set", f->eval_set, "Evaluation set in the text form (default: generated held-out set)");
   add_checked_option(*sub, "--n", f->n, 1, 10000000, "Size of the generated held-out set (default 5000, at most 10000000)");
   add_seed_option(*sub, f->seed, "Seed of the generated held-out set (default 1)");
-  add_checked_option(*sub, "--threads", f->threads, 0, 1024, "Threads (default: all cores)");
+  add_checked_option(*sub, "--threads", f->threads, 0, 1024, "Threads (default: the idle cores, by load average)");
   sub->add_flag("--json", f->json, "Print {\"accuracy\", \"n\", ...} as JSON");
   sub->callback([f] { run(*f); });
 }

@@ -17,16 +17,22 @@ struct ImportFlags {
   LoadFlags load;
   std::string out;
   bool json = false;
+  bool force = false;
 };
 
 void run(const ImportFlags& f) {
   if (f.out.empty()) throw Error("import needs --out DIR: the run directory to create");
+  if (output_dir_state(f.out, "--out") == DirState::Filled && !f.force)
+    throw Error("--out " + f.out + " already holds files; pass --force to replace it whole, or choose another --out");
   LoadedModel m = load_model(f.load);  // first, so bad weights leave no directory behind
-  ensure_writable_dir(f.out);
   TrainConfig cfg = default_train_config(m.config.task.name);
   cfg.task = m.config.task;
   cfg.model = m.config.model;
-  save_run(f.out, cfg, *m.model);
+  // Written beside --out and renamed into place: nothing of an old directory
+  // (checkpoint, log, analysis/) survives, and a failure leaves it as it was.
+  StagedDir staged(f.out);
+  save_run(staged.path(), cfg, *m.model);
+  staged.commit();
   if (f.json) {
     nlohmann::json j = {{"out", f.out}, {"task", cfg.task.name}, {"model", to_json(cfg.model)},
                         {"parameters", m.model->params().size()}, {"notes", m.notes}};
@@ -48,6 +54,7 @@ void register_import(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("import", "Turn foreign weights into a run directory");
   f->load.add_to(*sub);
   sub->add_option("--out", f->out, "The run directory to write")->required();
+  sub->add_flag("--force", f->force, "Replace an existing --out whole");
   sub->add_flag("--json", f->json, "Print the result as JSON");
   sub->callback([f] { run(*f); });
 }

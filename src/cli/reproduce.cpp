@@ -44,7 +44,7 @@ void register_reproduce(CLI::App& app) {
       "reproduce", "Reproduce the Count01 paper's claims and run the Max-of-List head study (one output directory)");
   sub->add_option("--out", f->out, "Output directory (default: reproduce)");
   sub->add_flag("--full", f->full, "More seeds and the full training recipes (default: the quick study, about 1.5 min on 2 cores)");
-  sub->add_option("--jobs", f->jobs, "Models trained at once, one core each (default: all cores; results do not depend on it)")
+  sub->add_option("--jobs", f->jobs, "Models trained at once, one core each (default: the idle cores, by load average; results do not depend on it)")
       ->check(CLI::Range(1, 1024));
   sub->add_flag("--json", f->json, "Print summary.json instead of REPRODUCTION.md");
   sub->add_flag("--quiet", f->quiet, "No stage lines on stderr");

@@ -1,10 +1,15 @@
 // headcount train: train one model and write its run directory.
+#include <signal.h>
+
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "cli/common.hpp"
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "train/checkpoint.hpp"
 
@@ -19,6 +24,7 @@ struct TrainFlags {
   int threads = 0;
   std::string out;
   bool quiet = false, json = false;
+  bool force = false;  // replace an existing --out whole
   // Crash safety (CHECKPOINTS in docs/RELIABILITY.md).
   std::optional<int64_t> checkpoint_every;
   std::string resume;
@@ -48,14 +54,74 @@ Checkpoint resumable_checkpoint(const TrainFlags& f) {
   return ck;
 }
 
-void run(const TrainFlags& f) {
+// Exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
+constexpr int kInterruptedExit = 130;
+
+// Ctrl-C sets the flag the training loop checks; a second Ctrl-C kills (SA_RESETHAND).
+std::atomic<bool> g_stop{false};
+extern "C" void on_sigint(int) { g_stop.store(true); }
+
+struct SigintGuard {
+  struct sigaction old {};
+  SigintGuard() {
+    struct sigaction sa {};
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &sa, &old);
+  }
+  ~SigintGuard() { sigaction(SIGINT, &old, nullptr); }
+};
+
+// A path as a shell word, for commands we print.
+std::string shell_word(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./-+=:,@") ==
+                        std::string::npos)
+    return s;
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// An existing --out is never replaced silently: an unfinished run names
+// --resume, anything else names --force.
+void check_out_dir(const std::string& out, bool is_default, const TrainConfig& cfg, bool force) {
+  if (output_dir_state(out, "--out") != DirState::Filled || force) return;
+  const std::string ck = checkpoint_path(out);
+  std::error_code ec;
+  const bool has_model = std::filesystem::exists(std::filesystem::path(out) / "model.safetensors", ec);
+  if (!has_model && std::filesystem::is_regular_file(ck, ec)) {
+    std::string at;
+    try {
+      const Checkpoint c = load_checkpoint(ck);
+      at = " (stopped at step " + std::to_string(c.step) + " of " + std::to_string(c.config.steps) + ")";
+    } catch (const Error&) {
+    }
+    throw Error(out + " holds an unfinished run" + at + ": continue it with 'headcount train --resume " +
+                shell_word(out) + "', or pass --force to replace it with a new run");
+  }
+  const std::string which = is_default ? out + " (the default --out for task " + cfg.task.name + ", seed " +
+                                             std::to_string(cfg.seed) + ")"
+                                       : "--out " + out;
+  throw Error(which + " already holds " + (has_model ? "a run" : "files") +
+              "; pass --force to replace it whole, or choose another --out");
+}
+
+int run(const TrainFlags& f) {
   std::optional<Checkpoint> ck;
   if (!f.resume.empty()) ck = resumable_checkpoint(f);
+  if (ck && f.force) throw Error("--resume continues " + f.resume + " in place; drop --force");
   TrainConfig cfg = ck ? ck->config : build_train_config(f.given);
   TrainOptions opt;
   opt.threads = f.threads > 0 ? f.threads : default_threads();
   opt.progress = !f.quiet;
-  opt.out_dir = ck ? f.resume : f.out.empty() ? "runs/" + cfg.task.name + "-s" + std::to_string(cfg.seed) : f.out;
+  const std::string out = ck ? f.resume : f.out.empty() ? "runs/" + cfg.task.name + "-s" + std::to_string(cfg.seed) : f.out;
+  std::optional<StagedDir> staged;  // --force over an existing run: built beside it, swapped in at the end
+  if (!ck) {
+    check_out_dir(out, f.out.empty(), cfg, f.force);
+    if (f.force && output_dir_state(out, "--out") == DirState::Filled) staged.emplace(out);
+  }
+  opt.out_dir = staged ? staged->path() : out;
   opt.checkpoint_every = f.checkpoint_every.value_or(-1);
   opt.skip_bad_batches = f.skip_bad_batches;
   opt.max_bad_in_a_row = f.max_bad_in_a_row;
@@ -75,10 +141,64 @@ void run(const TrainFlags& f) {
                  cfg.task.name.c_str(), cfg.model.n_layers, cfg.model.d_model, cfg.model.n_heads, cfg.model.d_head,
                  cfg.model.d_vocab, cfg.model.n_ctx, cfg.model.pos_embed ? "learned" : "none",
                  cfg.model.biases ? "on" : "off", model.params().size(), (long long)cfg.steps, cfg.batch, opt.threads,
-                 opt.out_dir.c_str());
+                 out.c_str());
+    if (staged)
+      std::fprintf(stderr, "--force: building the new run in %s; it replaces %s when it stops\n", staged->path().c_str(),
+                   out.c_str());
   }
-  TrainResult r = train(cfg, opt, model);
-  nlohmann::json j = {{"out", opt.out_dir},
+  g_stop.store(false);
+  opt.stop = &g_stop;
+  TrainResult r;
+  {
+    SigintGuard guard;
+    try {
+      r = train(cfg, opt, model);
+    } catch (const Error& e) {
+      if (!staged) throw;
+      // A forced run that left a checkpoint takes the old run's place, as an
+      // unforced one would; one that left nothing leaves the old run as it was.
+      std::error_code ec;
+      if (!std::filesystem::exists(checkpoint_path(staged->path()), ec))
+        throw Error(std::string(e.what()) + " (the existing run in " + out + " is untouched)");
+      std::string msg = e.what();
+      for (size_t p; (p = msg.find(staged->path())) != std::string::npos;) msg.replace(p, staged->path().size(), out);
+      staged->commit();
+      throw Error(msg);
+    }
+  }
+  if (staged) {
+    std::error_code ec;
+    // Stopped before anything resumable was written: the old run stays (the
+    // staging directory goes with `staged`).
+    if (r.interrupted && !std::filesystem::exists(checkpoint_path(staged->path()), ec)) {
+      std::fprintf(stderr, "interrupted at step %lld of %lld before a checkpoint could be written; the existing run in %s is untouched\n",
+                   (long long)r.steps_done, (long long)cfg.steps, out.c_str());
+      return kInterruptedExit;
+    }
+    staged->commit();
+  }
+  if (r.interrupted) {
+    const std::string ck_file = checkpoint_path(out);
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(ck_file, ec)) {
+      const Checkpoint saved = load_checkpoint(ck_file);
+      std::fprintf(stderr,
+                   "interrupted at step %lld of %lld; the checkpoint (step %lld) is %s\n"
+                   "resume with: headcount train --resume %s\n",
+                   (long long)r.steps_done, (long long)cfg.steps, (long long)saved.step, ck_file.c_str(),
+                   shell_word(out).c_str());
+    } else {
+      std::fprintf(stderr, "interrupted at step %lld of %lld; no checkpoint could be written (the weights were not finite), nothing to resume\n",
+                   (long long)r.steps_done, (long long)cfg.steps);
+    }
+    if (f.json)
+      std::cout << nlohmann::json({{"out", out}, {"interrupted", true}, {"steps", r.steps_done},
+                                   {"checkpoint", ck_file}, {"resume", "headcount train --resume " + shell_word(out)}})
+                       .dump(2)
+                << "\n";
+    return kInterruptedExit;
+  }
+  nlohmann::json j = {{"out", out},
                       {"parameters", model.params().size()},
                       {"steps", r.steps_done},
                       {"seconds", r.seconds},
@@ -92,10 +212,18 @@ void run(const TrainFlags& f) {
   if (f.json) {
     std::cout << j.dump(2) << "\n";
   } else {
-    std::printf("parameters: %zu\nsteps: %lld in %.1f s (%.0f steps/s)\nheld-out accuracy: %.2f%% (EOS %.2f%%) on %d examples\nrun directory: %s\n",
-                model.params().size(), (long long)r.steps_done, r.seconds, r.steps_per_second,
-                100 * r.final_eval.accuracy, 100 * r.final_eval.eos_accuracy, r.final_eval.n, opt.out_dir.c_str());
+    // After a resume, the steps and the rate are this invocation's.
+    std::string steps = std::to_string(r.steps_done);
+    if (r.resumed_from > 0)
+      steps = std::to_string(r.steps_done - r.resumed_from) + " of " + std::to_string(r.steps_done) +
+              " in this run (resumed at step " + std::to_string(r.resumed_from) + "),";
+    else
+      steps += " in";
+    std::printf("parameters: %zu\nsteps: %s %.1f s (%.0f steps/s)\nheld-out accuracy: %.2f%% (EOS %.2f%%) on %d examples\nrun directory: %s\n",
+                model.params().size(), steps.c_str(), r.seconds, r.steps_per_second,
+                100 * r.final_eval.accuracy, 100 * r.final_eval.eos_accuracy, r.final_eval.n, out.c_str());
   }
+  return 0;
 }
 
 }  // namespace
@@ -104,8 +232,11 @@ void register_train(CLI::App& app) {
   auto f = std::make_shared<TrainFlags>();
   CLI::App* sub = app.add_subcommand("train", "Train a model and write a run directory");
   for (const auto& o : train_options()) f->options.emplace_back(&o, add_train_option(*sub, o));
-  add_checked_option(*sub, "--threads", f->threads, 0, 1024, "Threads (default: all cores); results do not depend on it");
+  add_checked_option(*sub, "--threads", f->threads, 0, 1024,
+                     "Threads (default: the idle cores, by load average); results do not depend on it");
   sub->add_option("--out", f->out, "Run directory (default runs/TASK-sSEED)");
+  sub->add_flag("--force", f->force,
+                "Replace an existing --out whole (the new run is built beside it and swapped in when it stops)");
   sub->add_flag("--quiet", f->quiet, "No progress output");
   sub->add_flag("--json", f->json, "Print the result as JSON");
   add_checked_option(*sub, "--checkpoint-every", f->checkpoint_every, 0, 100000000,
@@ -117,7 +248,8 @@ void register_train(CLI::App& app) {
                      "With --skip-bad-batches: stop after this many bad batches in a row (default 10)");
   sub->callback([f] {
     f->given = given_options(f->options);
-    run(*f);
+    // Everything run() holds is released before an interrupted run exits with its own code.
+    if (const int code = run(*f)) std::exit(code);
   });
 }
 

@@ -3,9 +3,11 @@
 // balance) and collects outcomes; ranks 1..K-1 train. With one rank, rank 0
 // runs everything itself.
 #include <filesystem>
+#include <memory>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "sweep/lock.hpp"
 #include "sweep/sweep.hpp"
 
 #ifdef HC_HAVE_MPI
@@ -40,12 +42,17 @@ SweepResults run_sweep_mpi(const SweepSpec& spec, const SweepOptions& opt, int a
     return res;
   }
   std::vector<RunSpec> runs = expand(spec);
+  std::unique_ptr<SweepLock> lock;  // rank 0 holds --out's lock for the whole sweep
+  std::string aside;
   if (rank == 0) {
     // Check the output directory before any rank trains: a bad --out stops everything.
     int ok = 1;
     std::string error;
     try {
       ensure_writable_dir(opt.out);
+      lock = std::make_unique<SweepLock>(opt.out);
+      aside = claim_output(spec, opt);
+      if (!aside.empty()) lock = std::make_unique<SweepLock>(opt.out);
     } catch (const Error& e) {
       ok = 0;
       error = e.what();
@@ -57,6 +64,7 @@ SweepResults run_sweep_mpi(const SweepSpec& spec, const SweepOptions& opt, int a
     }
     res.spec_digest = spec_digest(spec);
     res.columns = spec.columns();
+    res.shard = 0, res.shards = 1, res.grid_runs = int64_t(runs.size());
     res.runs.resize(runs.size());
     SweepProgress progress(int(runs.size()), opt.progress, varying_options(spec));
     size_t next = 0;
@@ -85,9 +93,10 @@ SweepResults run_sweep_mpi(const SweepSpec& spec, const SweepOptions& opt, int a
       MPI_Send(&work, 1, MPI_INT, st.MPI_SOURCE, kWork, MPI_COMM_WORLD);
     }
     progress.close();
-    write_file_atomic((std::filesystem::path(opt.out) / "spec.json").string(),
-                      nlohmann::ordered_json({{"options", spec.options}, {"seeds", spec.seeds}, {"analyses", spec.analyses}}).dump(2) + "\n");
+    write_file_atomic((std::filesystem::path(opt.out) / "spec.json").string(), spec_file_text(spec));
     write_results(opt.out, res);
+    std::error_code ec;
+    if (!aside.empty()) std::filesystem::remove_all(aside, ec);
   } else {
     int ok = 0;
     MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);

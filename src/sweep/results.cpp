@@ -85,6 +85,7 @@ void insert_rows(sqlite3* db, const std::string& table, size_t width, const std:
 
 // runs: the results table itself; metrics and heads in long form.
 void write_sqlite(const std::string& path, const SweepResults& r, const Table& t) {
+  check_replaceable_file(path);  // a link, FIFO or device there is refused, not replaced
   const std::string tmp = path + ".tmp-" + std::to_string(getpid());
   fs::remove(tmp);
   sqlite3* db = nullptr;
@@ -130,7 +131,9 @@ void write_results(const std::string& dir, const SweepResults& r) {
   write_csv(t, dir);
   nlohmann::json runs = nlohmann::json::array();
   for (const auto& o : r.runs) runs.push_back(to_json(o));
-  const nlohmann::json j = {{"spec_digest", r.spec_digest}, {"columns", r.columns}, {"runs", runs}};
+  nlohmann::json j = {{"spec_digest", r.spec_digest}, {"columns", r.columns}, {"runs", runs}};
+  if (r.shards > 0) j["shard"] = r.shard, j["shards"] = r.shards;
+  if (r.grid_runs >= 0) j["grid_runs"] = r.grid_runs;
   write_file_atomic((fs::path(dir) / "results.json").string(), j.dump(1) + "\n");
   write_sqlite((fs::path(dir) / "results.sqlite").string(), r, t);
 }
@@ -145,24 +148,66 @@ SweepResults read_results(const std::string& dir) {
     r.spec_digest = j.at("spec_digest").get<std::string>();
     r.columns = j.at("columns").get<std::vector<std::string>>();
     for (const auto& o : j.at("runs")) r.runs.push_back(run_outcome_from_json(o));
+    r.shard = j.value("shard", -1);
+    r.shards = j.value("shards", -1);
+    r.grid_runs = j.value("grid_runs", int64_t(-1));
     return r;
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + ": malformed results (" + std::string(e.what()) + "); rerun the sweep to rewrite it");
   }
 }
 
-SweepResults merge_results(const std::vector<SweepResults>& parts) {
+SweepResults merge_results(const std::vector<SweepResults>& parts, bool partial, const std::vector<std::string>& dirs) {
   if (parts.empty()) throw Error("sweep-merge needs at least one shard directory");
+  auto name = [&](size_t i) { return i < dirs.size() ? dirs[i] : "part " + std::to_string(i + 1); };
   SweepResults m;
   m.spec_digest = parts[0].spec_digest;
   m.columns = parts[0].columns;
+  m.shards = parts[0].shards;
+  m.grid_runs = parts[0].grid_runs;
+  std::map<int, size_t> shard_from;  // shard index -> part
   std::map<int, RunOutcome> by_index;
-  for (const auto& p : parts) {
+  std::map<int, size_t> run_from;    // run index -> part
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const auto& p = parts[i];
     if (p.spec_digest != m.spec_digest)
       throw Error("the shards come from different specs (digests " + m.spec_digest + " and " + p.spec_digest +
                   "); merge only shards of one spec");
-    for (const auto& o : p.runs) by_index[o.index] = o;
+    if (p.shards != m.shards)
+      throw Error(name(i) + " is a shard of " + std::to_string(p.shards) + " but " + name(0) + " one of " +
+                  std::to_string(m.shards) + "; merge the shards of one --shard i/n split");
+    if (p.shards > 0) {
+      auto [it, fresh] = shard_from.emplace(p.shard, i);
+      if (!fresh && !partial)
+        throw Error(name(it->second) + " and " + name(i) + " are both shard " + std::to_string(p.shard) + "/" +
+                    std::to_string(p.shards) + "; give each shard once (or pass --partial to merge anyway)");
+    }
+    for (const auto& o : p.runs) {
+      auto [it, fresh] = run_from.emplace(o.index, i);
+      if (!fresh && !partial && p.shards <= 0)
+        throw Error(name(it->second) + " and " + name(i) + " both hold run #" + std::to_string(o.index) +
+                    "; give each shard once (or pass --partial to merge anyway)");
+      by_index[o.index] = o;
+    }
   }
+  if (!partial && m.shards > 0) {
+    std::string missing;
+    int n_missing = 0;
+    for (int s = 0; s < m.shards; ++s)
+      if (!shard_from.count(s)) missing += (n_missing++ ? ", " : "") + std::to_string(s) + "/" + std::to_string(m.shards);
+    if (n_missing)
+      throw Error(std::to_string(n_missing) + " of " + std::to_string(m.shards) + " shards missing (" + missing +
+                  "): the merged table would hold " + std::to_string(by_index.size()) + " of " +
+                  std::to_string(m.grid_runs) + " runs; give every shard's directory, or pass --partial for a partial table");
+  }
+  if (!partial && m.grid_runs >= 0 && int64_t(by_index.size()) != m.grid_runs)
+    throw Error("the shards hold " + std::to_string(by_index.size()) + " of the grid's " + std::to_string(m.grid_runs) +
+                " runs; give every shard's directory, or pass --partial for a partial table");
+  // The merged table is the whole grid: one "shard" of one. A --partial merge that
+  // lacks runs records no shard, so it never passes for a whole grid.
+  const bool whole = m.grid_runs >= 0 && int64_t(by_index.size()) == m.grid_runs;
+  m.shard = whole ? 0 : -1;
+  m.shards = whole ? 1 : -1;
   for (auto& [i, o] : by_index) m.runs.push_back(o);
   return m;
 }

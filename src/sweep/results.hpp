@@ -14,6 +14,10 @@ struct SweepResults {
   std::string spec_digest;           // shards of one spec share it
   std::vector<std::string> columns;  // option columns, e.g. d_model, heads, seed
   std::vector<RunOutcome> runs;      // sorted by index
+  // Which slice of the grid these runs are (--shard i/n; 0/1 for a whole
+  // sweep), and the grid's size; -1 in results.json files from before they were recorded.
+  int shard = -1, shards = -1;
+  int64_t grid_runs = -1;
 };
 
 const std::vector<std::string>& metric_names();  // parameters, steps, accuracy, ...
@@ -21,8 +25,11 @@ const std::vector<std::string>& metric_names();  // parameters, steps, accuracy,
 Table results_table(const SweepResults& r);  // the rows of results.csv
 void write_results(const std::string& dir, const SweepResults& r);
 SweepResults read_results(const std::string& dir);  // from results.json
-// Several shard result sets of one spec -> one, sorted by run index.
-SweepResults merge_results(const std::vector<SweepResults>& parts);
+// Several shard result sets of one spec -> one, sorted by run index. Unless
+// `partial`, refuses a shard given twice and a grid with shards (or runs)
+// missing, naming the directories (`dirs`, one per part; may be empty).
+SweepResults merge_results(const std::vector<SweepResults>& parts, bool partial = false,
+                           const std::vector<std::string>& dirs = {});
 
 // A text summary grouped by the given option columns (empty: one group).
 std::string report(const SweepResults& r, const std::vector<std::string>& by);

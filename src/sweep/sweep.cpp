@@ -3,14 +3,19 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "sweep/lock.hpp"
 #include "train/progress.hpp"
 
 namespace hc {
@@ -97,18 +102,64 @@ void SweepProgress::close() {
   if (tty_) std::fprintf(stderr, "\r\033[K");
 }
 
+std::string spec_file_text(const SweepSpec& spec) {
+  return nlohmann::ordered_json({{"options", spec.options}, {"seeds", spec.seeds}, {"analyses", spec.analyses}}).dump(2) +
+         "\n";
+}
+
+std::string claim_output(const SweepSpec& spec, const SweepOptions& opt) {
+  const fs::path out(opt.out), spec_path = out / "spec.json";
+  std::error_code ec;
+  std::string problem;
+  if (fs::exists(spec_path, ec)) {
+    nlohmann::ordered_json old;
+    try {
+      old = nlohmann::ordered_json::parse(read_file(spec_path.string()));
+    } catch (const std::exception&) {
+    }
+    if (old == nlohmann::ordered_json::parse(spec_file_text(spec))) return "";  // the same spec: resume
+    problem = " holds a sweep of another spec (its spec.json differs from " + spec.source +
+              "); a sweep resumes only its own spec";
+  } else {
+    for (const auto& e : fs::directory_iterator(out, ec))
+      if (e.path().filename() != ".lock") {
+        problem = " holds files that are not a sweep's (no spec.json)";
+        break;
+      }
+    if (problem.empty()) return "";
+  }
+  if (!opt.force) throw Error("--out " + opt.out + problem + ": pass --force to replace it whole, or choose another --out");
+  // Moved aside now and removed only once the new sweep has written its results.
+  fs::path target = fs::absolute(out).lexically_normal();
+  if (!target.has_filename()) target = target.parent_path();  // "DIR/"
+  std::string aside = (target.parent_path() / ("." + target.filename().string() + ".old-XXXXXX")).string();
+  if (::mkdtemp(aside.data()) == nullptr || std::rename(opt.out.c_str(), aside.c_str()) != 0)
+    throw Error("--force: cannot move the old " + opt.out + " aside: " + std::strerror(errno));
+  ensure_writable_dir(opt.out);
+  return aside;
+}
+
 SweepResults run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
   if (opt.jobs < 1 || opt.jobs > 1024) throw Error("--jobs must be in [1, 1024] (got " + std::to_string(opt.jobs) + ")");
   ensure_writable_dir(opt.out);
-  write_file_atomic((fs::path(opt.out) / "spec.json").string(),
-                    nlohmann::ordered_json({{"options", spec.options}, {"seeds", spec.seeds}, {"analyses", spec.analyses}}).dump(2) + "\n");
+  auto lock = std::make_unique<SweepLock>(opt.out);
+  if (lock->recovered_from() && opt.progress)
+    std::fprintf(stderr, "note: %s was left by sweep pid %ld, which is no longer running; taking it over\n",
+                 SweepLock::path_in(opt.out).c_str(), lock->recovered_from());
+  const std::string aside = claim_output(spec, opt);
+  if (!aside.empty()) lock = std::make_unique<SweepLock>(opt.out);  // the old lock moved aside with its directory
+  write_file_atomic((fs::path(opt.out) / "spec.json").string(), spec_file_text(spec));
+  std::vector<RunSpec> all = expand(spec);
   std::vector<RunSpec> mine;
-  for (auto& r : expand(spec))
+  for (auto& r : all)
     if (r.index % opt.shards == opt.shard) mine.push_back(std::move(r));
 
   SweepResults res;
   res.spec_digest = spec_digest(spec);
   res.columns = spec.columns();
+  res.shard = opt.shard;
+  res.shards = opt.shards;
+  res.grid_runs = int64_t(all.size());
   res.runs.resize(mine.size());
   SweepProgress progress(int(mine.size()), opt.progress, varying_options(spec));
   parallel_for(int(mine.size()), opt.jobs, [&](int i) {
@@ -118,6 +169,10 @@ SweepResults run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
   });
   progress.close();
   write_results(opt.out, res);
+  if (!aside.empty()) {
+    std::error_code ec;
+    fs::remove_all(aside, ec);
+  }
   return res;
 }
 

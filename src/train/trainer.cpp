@@ -270,10 +270,20 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt, Model<float>&
       }
       write_checkpoint(step + 1, false, elapsed_before + progress.elapsed());
     }
+    if (opt.stop && opt.stop->load(std::memory_order_relaxed) && !last && !result.reached_target) {
+      result.interrupted = true;
+      // The state after this step's update; not written if the update overflowed (the
+      // last periodic checkpoint stays the one to resume from).
+      if (!ck_path.empty() && all_finite(model.params()) && all_finite(adam.m()) && all_finite(adam.v()) &&
+          last_checkpoint_step != step + 1)
+        write_checkpoint(step + 1, false, elapsed_before + progress.elapsed());
+      break;
+    }
   }
   progress.finish();
   result.seconds = progress.elapsed();
   result.steps_per_second = result.seconds > 0 ? double(result.steps_done - start) / result.seconds : 0;
+  if (result.interrupted) return result;
 
   if (!opt.out_dir.empty()) {
     namespace fs = std::filesystem;

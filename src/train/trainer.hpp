@@ -3,6 +3,7 @@
 // backward, AdamW; evaluate on the held-out split periodically; write the run
 // directory (config.json, train_log.csv, model.safetensors, metrics.json),
 // each file atomically.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -49,6 +50,9 @@ struct TrainResult {
   double steps_per_second = 0;
   EvalResult final_eval;
   bool reached_target = false;
+  // Stopped early by TrainOptions::stop: only the checkpoint was written (no
+  // model.safetensors), so the run resumes with --resume.
+  bool interrupted = false;
 };
 
 struct Checkpoint;
@@ -77,6 +81,10 @@ struct TrainOptions {
   // study models across training (headcount reproduce) without writing files.
   std::vector<int64_t> snapshot_steps;
   std::function<void(int64_t step, const Model<float>& model)> on_snapshot;
+  // Checked after every step: once true, train() writes a checkpoint (when
+  // out_dir is set, whatever checkpoint_every says) and returns with
+  // TrainResult::interrupted. Set from a SIGINT handler by `headcount train`.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // Trains `model` (initialised by the caller, or taken from opt.resume).

@@ -4,6 +4,7 @@
 // line starting with "error:", or its first line for option-parsing errors).
 // The doc is the test's data, so the two cannot drift apart.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include "cli_util.hpp"
 #include "core/atomic_file.hpp"
 #include "io/safetensors.hpp"
+#include "train/checkpoint.hpp"
 
 namespace hc {
 namespace {
@@ -106,6 +108,17 @@ class Catalogue : public ::testing::TestWithParam<Row> {
     st::write(t + "/shape.safetensors", reshaped);
     const std::string ck = read_file(t + "/finished/checkpoint.safetensors");
     write_file_atomic(t + "/corrupt/checkpoint.safetensors", ck.substr(0, ck.size() - 64));
+    // A run stopped after step 1 of 2 (Ctrl-C or a kill): a checkpoint, no model.
+    Checkpoint stopped = load_checkpoint(t + "/finished/checkpoint.safetensors");
+    stopped.step = stopped.adam_steps = 1;
+    stopped.skipped_batches = 0;
+    stopped.finished = false;
+    fs::create_directories(t + "/unfinished");
+    save_checkpoint(t + "/unfinished/checkpoint.safetensors", stopped);
+    fs::create_symlink("a-file", t + "/link.txt");
+    ASSERT_EQ(::mkfifo((t + "/pipe").c_str(), 0644), 0);
+    write_file_atomic(t + "/many-seeds.json", R"({"task": "count01", "seeds": 10000000})");
+    write_file_atomic(t + "/big-grid.json", R"({"task": "count01", "steps": 100, "seeds": 20000})");
   }
 };
 
