@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/options.hpp"
 
 namespace hc {
 
@@ -26,21 +27,6 @@ std::string names_list() {
   std::string s;
   for (const auto& a : registry()) s += (s.empty() ? "" : ", ") + a.name;
   return s;
-}
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
 }
 
 }  // namespace
@@ -76,14 +62,10 @@ const std::vector<Analysis>& analyses() {
 const Analysis& find_analysis(const std::string& name, const std::string& option) {
   for (const auto& a : analyses())
     if (a.name == name) return a;
-  std::string nearest;
-  size_t best = 3;  // suggest only names within two edits
-  for (const auto& a : analyses()) {
-    const size_t d = edit_distance(name, a.name);
-    if (d < best) best = d, nearest = a.name;
-  }
-  throw Error(option + ": unknown analysis '" + name + "'" + (nearest.empty() ? "" : " (did you mean '" + nearest + "'?)") +
-              " (valid analyses: " + names_list() + ")");
+  std::vector<std::string> names;
+  for (const auto& a : analyses()) names.push_back(a.name);
+  throw Error(option + ": unknown analysis '" + name + "'" + did_you_mean(name, names) + " (valid analyses: " +
+              names_list() + ")");
 }
 
 std::vector<const Analysis*> parse_analysis_list(const std::string& list, const std::string& option) {

@@ -1,9 +1,10 @@
 // The ablation analysis (interp/ablation.hpp) in the registry: its text block
 // and, in sweeps, one zero-ablation accuracy per head.
+#include "interp/ablation.hpp"
+
 #include <algorithm>
 #include <sstream>
 
-#include "interp/ablation.hpp"
 #include "interp/builtin/text_kit.hpp"
 #include "interp/cache.hpp"
 
@@ -116,7 +117,9 @@ std::unique_ptr<AnalysisResult> run_ablation(const AnalysisContext& ctx) {
 Analysis ablation_analysis() {
   Analysis a;
   a.name = "ablation";
-  a.description = "zero and mean ablation of single heads, pairs, kept-only sets and every subset";
+  a.description =
+      "zero and mean ablation of single heads, pairs, kept-only "
+      "sets and every subset";
   a.not_applicable = [](const ModelConfig&, const Task&) { return std::string(); };
   a.run = run_ablation;
   return a;

@@ -28,11 +28,16 @@ class HeadMetricsAnalysisResult : public SummaryResult {
   json top_level() const override {
     json heads_json = json::array();
     for (const auto& h : summary_.at("heads"))
-      heads_json.push_back({{"head", h.at("head")}, {"s_acc", h.at("s_acc")}, {"l_acc", h.at("l_acc")},
-                            {"auc", h.at("auc")}, {"w01", h.at("w01")}, {"w02", h.at("w02")},
-                            {"success", h.at("success")}, {"failure", h.at("failure")}});
-    return {{"train_set", train_source_}, {"n_train", n_train_}, {"heads", heads_json},
-            {"weighted_s_acc", weighted_s_acc}};
+      heads_json.push_back({{"head", h.at("head")},
+                            {"s_acc", h.at("s_acc")},
+                            {"l_acc", h.at("l_acc")},
+                            {"auc", h.at("auc")},
+                            {"w01", h.at("w01")},
+                            {"w02", h.at("w02")},
+                            {"success", h.at("success")},
+                            {"failure", h.at("failure")}});
+    return {
+        {"train_set", train_source_}, {"n_train", n_train_}, {"heads", heads_json}, {"weighted_s_acc", weighted_s_acc}};
   }
   std::vector<HeadValue> head_values() const override {
     std::vector<HeadValue> out;
@@ -52,17 +57,19 @@ class HeadMetricsAnalysisResult : public SummaryResult {
     const json& m = summary_;
     o << "\nCount01 head metrics at '=' (probe fitted on " << train_source_ << ", " << n_train_
       << " examples; scored on the eval set)\n";
-    o << "  head   s-acc    l-acc    AUC       w01        w02        success  failure\n";
+    o << "  head   s-acc    l-acc    AUC       w01        w02        success  "
+         "failure\n";
     for (const auto& h : m["heads"]) {
       char line[200];
       std::snprintf(line, sizeof line, "  %-6d %-8s %-8s %-9s %-10s %-10s %-8s %s\n", h["head"].get<int>(),
                     num(h["s_acc"], "%.4f").c_str(), num(h["l_acc"], "%.4f").c_str(), num(h["auc"], "%.5f").c_str(),
-                    num(h["w01"], "%.4g").c_str(), num(h["w02"], "%.4g").c_str(), h["success"].get<bool>() ? "yes" : "no",
-                    h["failure"].get<std::string>().c_str());
+                    num(h["w01"], "%.4g").c_str(), num(h["w02"], "%.4g").c_str(),
+                    h["success"].get<bool>() ? "yes" : "no", h["failure"].get<std::string>().c_str());
       o << line;
     }
-    o << "  weighted head s-acc: " << num(m["weighted_s_acc"], "%.4f") << "; successful heads (s-acc >= "
-      << num(m["thresholds"]["success_s_acc"]) << "): " << m["n_successful"] << " of " << m["heads"].size() << "\n";
+    o << "  weighted head s-acc: " << num(m["weighted_s_acc"], "%.4f")
+      << "; successful heads (s-acc >= " << num(m["thresholds"]["success_s_acc"]) << "): " << m["n_successful"]
+      << " of " << m["heads"].size() << "\n";
   }
 
  private:
@@ -79,7 +86,8 @@ class W01AnalysisResult : public SummaryResult {
   json top_level() const override { return {{"train_set", train_source_}, {"n_train", n_train_}}; }
   void text(std::ostream& o, const ModelConfig&) const override {
     const json& w = summary_;
-    o << "\nw01 intervention: s-acc with the head's attention at '=' replaced by the synthetic 0/1 row\n";
+    o << "\nw01 intervention: s-acc with the head's attention at '=' replaced "
+         "by the synthetic 0/1 row\n";
     o << "  head   now   ";
     for (const auto& g : w["grid"]) {
       char col[16];
@@ -127,7 +135,8 @@ class LogitDynamicsAnalysisResult : public SummaryResult {
       o << line;
     }
     o << "  heads biased toward 4: " << d["n_toward_4"] << ", toward 5: " << d["n_toward_5"] << "\n";
-    o << "  head   bias 5-4   share   |W_O W_U| 4/5/EOS       favours at '=' (ans 4, 5)  at the answer (ans 4, 5)\n";
+    o << "  head   bias 5-4   share   |W_O W_U| 4/5/EOS       favours at '=' "
+         "(ans 4, 5)  at the answer (ans 4, 5)\n";
     for (const auto& h : d["heads"]) {
       const auto& n = h["wo_wu_norm"];
       const auto& f = h["favours"];
@@ -153,44 +162,47 @@ const Dataset& nonempty_train(const AnalysisContext& ctx) {
 
 }  // namespace
 
-Analysis head_metrics_analysis() {
+// The paper's probe analyses: fitted on the train split, scored on the eval
+// set.
+template <class Result, class Compute>
+Analysis probe_analysis(std::string name, std::string description, Compute compute) {
   Analysis a;
-  a.name = "head_metrics";
-  a.description = "the Count01 paper's per-head s-acc, l-acc, AUC, w01, w02 and failure signatures";
+  a.name = std::move(name);
+  a.description = std::move(description);
   a.not_applicable = not_one_layer_counting;
   a.uses_train_set = true;
-  a.run = [](const AnalysisContext& ctx) -> std::unique_ptr<AnalysisResult> {
+  a.run = [compute](const AnalysisContext& ctx) -> std::unique_ptr<AnalysisResult> {
     const Dataset& train = nonempty_train(ctx);
-    return std::make_unique<HeadMetricsAnalysisResult>(head_metrics(ctx.model, ctx.task, train, ctx.data),
-                                                       train.source, train.examples.size());
+    return std::make_unique<Result>(compute(ctx, train), train.source, train.examples.size());
   };
   return a;
+}
+
+Analysis head_metrics_analysis() {
+  return probe_analysis<HeadMetricsAnalysisResult>(
+      "head_metrics",
+      "the Count01 paper's per-head s-acc, l-acc, AUC, w01, w02 and failure "
+      "signatures",
+      [](const AnalysisContext& ctx, const Dataset& train) {
+        return head_metrics(ctx.model, ctx.task, train, ctx.data);
+      });
 }
 
 Analysis w01_intervention_analysis() {
-  Analysis a;
-  a.name = "w01_intervention";
-  a.description = "s-acc with each head's attention at '=' replaced by a synthetic row of given w01";
-  a.not_applicable = not_one_layer_counting;
-  a.uses_train_set = true;
-  a.run = [](const AnalysisContext& ctx) -> std::unique_ptr<AnalysisResult> {
-    const Dataset& train = nonempty_train(ctx);
-    return std::make_unique<W01AnalysisResult>(w01_intervention(ctx.model, ctx.task, train, ctx.data), train.source,
-                                               train.examples.size());
-  };
-  return a;
+  return probe_analysis<W01AnalysisResult>("w01_intervention",
+                                           "s-acc with each head's attention at '=' replaced by a synthetic row of "
+                                           "given w01",
+                                           [](const AnalysisContext& ctx, const Dataset& train) {
+                                             return w01_intervention(ctx.model, ctx.task, train, ctx.data);
+                                           });
 }
 
 Analysis logit_dynamics_analysis() {
-  Analysis a;
-  a.name = "logit_dynamics";
-  a.description = "the 4/5/EOS logits at '=' and at the answer, split into embedding, heads and biases";
-  a.not_applicable = not_one_layer_counting;
-  a.run = [](const AnalysisContext& ctx) -> std::unique_ptr<AnalysisResult> {
-    LogitDynamicsResult r = logit_dynamics(ctx.model, ctx.task, ctx.data);
-    return std::make_unique<LogitDynamicsAnalysisResult>(std::move(r.summary), std::move(r.tables));
-  };
-  return a;
+  return summary_analysis<LogitDynamicsAnalysisResult>(
+      "logit_dynamics",
+      "the 4/5/EOS logits at '=' and at the answer, split into embedding, "
+      "heads and biases",
+      not_one_layer_counting, [](const AnalysisContext& ctx) { return logit_dynamics(ctx.model, ctx.task, ctx.data); });
 }
 
 }  // namespace hc

@@ -34,8 +34,8 @@ class EdgeScalingAnalysisResult : public SummaryResult {
       if (!worst.empty()) {
         o << "\n    pairs at s=0 (worst first): ";
         for (size_t i = 0; i < worst.size() && i < 4; ++i)
-          o << (i ? ", " : "") << "{" << worst[i].second << "} " << pct(worst[i].first) << " (recovers at s>="
-            << num(e[m]["pair_recovery"][worst[i].second]) << ")";
+          o << (i ? ", " : "") << "{" << worst[i].second << "} " << pct(worst[i].first)
+            << " (recovers at s>=" << num(e[m]["pair_recovery"][worst[i].second]) << ")";
       }
       o << "\n";
     }
@@ -79,8 +79,10 @@ class AttentionAnalysisResult : public SummaryResult {
 Analysis edge_scaling_analysis() {
   Analysis a;
   a.name = "edge_scaling";
-  a.description = "scale each head's attention edges to the task's key target by s in [0, 1]";
-  a.not_applicable = [](const ModelConfig&, const Task&) { return std::string(); };
+  a.description =
+      "scale each head's attention edges to the task's key target "
+      "by s in [0, 1]";
+  a.not_applicable = always_applies;
   a.run = [](const AnalysisContext& ctx) -> std::unique_ptr<AnalysisResult> {
     EdgeScalingOptions eo;
     eo.threads = ctx.options.threads;
@@ -92,16 +94,11 @@ Analysis edge_scaling_analysis() {
 }
 
 Analysis attention_analysis() {
-  Analysis a;
-  a.name = "attention";
-  a.description = "attention of the query row to the key target and to each key class";
-  a.not_applicable = [](const ModelConfig&, const Task&) { return std::string(); };
-  a.run = [](const AnalysisContext& ctx) -> std::unique_ptr<AnalysisResult> {
-    AttentionStatsResult r =
-        attention_stats(ctx.model, ctx.task, ctx.data, default_edge_target(ctx.task), ctx.options.threads);
-    return std::make_unique<AttentionAnalysisResult>(std::move(r.summary), std::move(r.tables));
-  };
-  return a;
+  return summary_analysis<AttentionAnalysisResult>(
+      "attention", "attention of the query row to the key target and to each key class", always_applies,
+      [](const AnalysisContext& ctx) {
+        return attention_stats(ctx.model, ctx.task, ctx.data, default_edge_target(ctx.task), ctx.options.threads);
+      });
 }
 
 }  // namespace hc

@@ -13,16 +13,15 @@ namespace {
 using namespace text_kit;
 using nlohmann::json;
 
-std::string always(const ModelConfig&, const Task&) { return ""; }
-
 class ValueNormsAnalysisResult : public SummaryResult {
  public:
   using SummaryResult::SummaryResult;
   void text(std::ostream& o, const ModelConfig& c) const override {
     o << "\nValue norms |W_E W_V W_O| against the number's value:\n  "
-      << listing(summary_["heads"], head_labels(c), [](const json& j) {
-           return j["ov_norm"]["monotone"].get<std::string>() + " (rho " + num(j["ov_norm"]["spearman"]) + ")";
-         })
+      << listing(summary_["heads"], head_labels(c),
+                 [](const json& j) {
+                   return j["ov_norm"]["monotone"].get<std::string>() + " (rho " + num(j["ov_norm"]["spearman"]) + ")";
+                 })
       << "\n";
   }
 };
@@ -51,10 +50,12 @@ class CircuitsAnalysisResult : public SummaryResult {
  public:
   using SummaryResult::SummaryResult;
   void text(std::ostream& o, const ModelConfig& c) const override {
-    o << "\nCircuits, per head: OV copying (numbers whose own logit wins) / QK of the query token vs the value:\n  "
-      << listing(summary_["heads"], head_labels(c), [](const json& j) {
-           return pct(j["ov_copying"].get<double>()) + " / " + j["qk_monotone"].get<std::string>();
-         })
+    o << "\nCircuits, per head: OV copying (numbers whose own logit wins) / QK "
+         "of the query token vs the value:\n  "
+      << listing(summary_["heads"], head_labels(c),
+                 [](const json& j) {
+                   return pct(j["ov_copying"].get<double>()) + " / " + j["qk_monotone"].get<std::string>();
+                 })
       << "\n";
   }
 };
@@ -62,22 +63,20 @@ class CircuitsAnalysisResult : public SummaryResult {
 }  // namespace
 
 Analysis value_norms_analysis() {
-  Analysis a;
-  a.name = "value_norms";
-  a.description = "per head and number token, |W_E W_V| and |W_E W_V W_O|, and whether they follow the value";
-  a.not_applicable = always;
-  a.run = [](const AnalysisContext& ctx) -> std::unique_ptr<AnalysisResult> {
-    ValueNormsResult r = value_norms(ctx.model, ctx.task);
-    return std::make_unique<ValueNormsAnalysisResult>(std::move(r.summary), std::move(r.tables));
-  };
-  return a;
+  return summary_analysis<ValueNormsAnalysisResult>(
+      "value_norms",
+      "per head and number token, |W_E W_V| and |W_E W_V W_O|, and whether "
+      "they follow the value",
+      always_applies, [](const AnalysisContext& ctx) { return value_norms(ctx.model, ctx.task); });
 }
 
 Analysis invariance_analysis() {
   Analysis a;
   a.name = "invariance";
-  a.description = "cosine similarity across inputs that share their answer, at every hook point";
-  a.not_applicable = always;
+  a.description =
+      "cosine similarity across inputs that share their answer, at "
+      "every hook point";
+  a.not_applicable = always_applies;
   a.missing_input = [](const AnalysisContext& ctx) {
     return ctx.options.families.empty() && !ctx.task.has_invariance_families()
                ? "needs families of inputs with the same answer: the task '" + ctx.task.name() +
@@ -105,27 +104,17 @@ Analysis invariance_analysis() {
 }
 
 Analysis dla_analysis() {
-  Analysis a;
-  a.name = "dla";
-  a.description = "direct logit attribution of the correct logit to embeddings, heads and biases";
-  a.not_applicable = always;
-  a.run = [](const AnalysisContext& ctx) -> std::unique_ptr<AnalysisResult> {
-    DlaResult r = dla(ctx.model, ctx.task, ctx.data);
-    return std::make_unique<DlaAnalysisResult>(std::move(r.summary), std::move(r.tables));
-  };
-  return a;
+  return summary_analysis<DlaAnalysisResult>(
+      "dla",
+      "direct logit attribution of the correct logit to embeddings, heads and "
+      "biases",
+      always_applies, [](const AnalysisContext& ctx) { return dla(ctx.model, ctx.task, ctx.data); });
 }
 
 Analysis circuits_analysis() {
-  Analysis a;
-  a.name = "circuits";
-  a.description = "per head, the QK (token x token) and OV (token -> logit) circuits";
-  a.not_applicable = always;
-  a.run = [](const AnalysisContext& ctx) -> std::unique_ptr<AnalysisResult> {
-    CircuitsResult r = circuits(ctx.model, ctx.task);
-    return std::make_unique<CircuitsAnalysisResult>(std::move(r.summary), std::move(r.tables));
-  };
-  return a;
+  return summary_analysis<CircuitsAnalysisResult>(
+      "circuits", "per head, the QK (token x token) and OV (token -> logit) circuits", always_applies,
+      [](const AnalysisContext& ctx) { return circuits(ctx.model, ctx.task); });
 }
 
 }  // namespace hc

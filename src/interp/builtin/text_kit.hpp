@@ -3,10 +3,11 @@
 // result base most of them use: a summary block and tables, made once by the
 // analysis, with the text rendered from them.
 #include <cstdio>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "interp/analysis.hpp"
 
@@ -70,5 +71,24 @@ class SummaryResult : public AnalysisResult {
   nlohmann::json summary_;
   std::vector<Table> tables_;
 };
+
+// An Analysis whose result class `Result` is built from what `compute`
+// returns (a struct with `summary` and `tables`, as the analysis functions
+// give), applying where `rule` says.
+template <class Result, class Compute>
+Analysis summary_analysis(std::string name, std::string description,
+                          std::function<std::string(const ModelConfig&, const Task&)> rule, Compute compute) {
+  Analysis a;
+  a.name = std::move(name);
+  a.description = std::move(description);
+  a.not_applicable = std::move(rule);
+  a.run = [compute](const AnalysisContext& ctx) -> std::unique_ptr<AnalysisResult> {
+    auto r = compute(ctx);
+    return std::make_unique<Result>(std::move(r.summary), std::move(r.tables));
+  };
+  return a;
+}
+
+inline std::string always_applies(const ModelConfig&, const Task&) { return ""; }
 
 }  // namespace hc::text_kit
