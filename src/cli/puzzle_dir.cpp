@@ -10,7 +10,7 @@ namespace hc::cli {
 
 LoadedModel load_puzzle_dir(const LoadFlags& f) {
   const PuzzleCheckpoint pc = read_puzzle_checkpoint(f.path);
-  if (!pc.task && f.task.task.empty()) throw Error(pc.missing_task + "; pass --task if the weights fit another task");
+  if (!pc.task && f.task.task().empty()) throw Error(pc.missing_task + "; pass --task if the weights fit another task");
   LoadedModel out;
   out.notes = pc.notes;
   out.config.task = f.task.apply(pc.task ? *pc.task : TaskConfig{});

@@ -4,7 +4,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
-#include "io/json_fields.hpp"
+#include "core/json_fields.hpp"
 
 namespace hc {
 

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "core/error.hpp"
 #include "interp/analysis.hpp"
 #include "interp/cache.hpp"
 #include "report/sections.hpp"
