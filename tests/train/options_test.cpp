@@ -59,7 +59,7 @@ std::set<std::string> train_flags() {
 
 TEST(OptionTable, TheCommandLineAndSweepSpecsAcceptExactlyTheSameOptions) {
   // Flags of `train` that are about the invocation, not the configuration.
-  const std::set<std::string> invocation = {"help", "threads", "out", "quiet", "json", "checkpoint-every",
+  const std::set<std::string> invocation = {"help", "threads", "out", "force", "quiet", "json", "checkpoint-every",
                                             "resume", "skip-bad-batches", "max-bad-in-a-row"};
   std::set<std::string> cli;
   for (const auto& f : train_flags())
