@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.hpp"
+#include "test_paths.hpp"
 #include "io/layouts.hpp"
 #include "model/model.hpp"
 #include "tasks/task.hpp"

@@ -6,6 +6,8 @@
 #include <string>
 #include <sys/wait.h>
 
+#include "../test_paths.hpp"
+
 namespace hc::testing {
 
 struct CliResult {
