@@ -2,9 +2,12 @@
 # Builds the unit and parser tests (ctest label "unit": everything but the
 # end-to-end tests, which run the headcount binary or train whole studies and
 # run once, in the release build of scripts/test.sh) with AddressSanitizer +
-# UndefinedBehaviorSanitizer (gcc, -O1, frame pointers) into build-asan/ and
+# UndefinedBehaviorSanitizer (clang, -O1, frame pointers) into build-asan/ and
 # runs them with ctest. Any sanitizer report fails the run: reports are written
 # to build-asan/sanitizer-report.* and checked at the end.
+# The same build carries libFuzzer's coverage instrumentation, so scripts/fuzz.sh
+# links its targets from these objects instead of compiling the library again;
+# the library and the tests compile in batches (unity build). Both save CI time.
 # MPI is off in this build: OpenMPI's own allocations at MPI_Init/Finalize are
 # reported as leaks from its dlopen'ed components (stacks that no suppression can
 # match). ctest runs one test at a time, as in scripts/test.sh: tests of a suite
@@ -13,8 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHEADCOUNT_SANITIZE=ON \
-  -DHEADCOUNT_BENCH=OFF -DHEADCOUNT_NATIVE=OFF -DHEADCOUNT_MPI=OFF >/dev/null
+bash scripts/configure-asan.sh
 ninja -C build-asan headcount_unit_tests
 rm -f build-asan/sanitizer-report.*
 export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:strict_string_checks=1:check_initialization_order=1:log_path=$root/build-asan/sanitizer-report"

@@ -14,7 +14,7 @@ namespace hc {
 namespace {
 
 // A number as a user would write it: 64, 0.001, 1e+08.
-std::string num(double x) {
+std::string number_text(double x) {
   std::ostringstream os;
   os << x;
   return os.str();
@@ -58,9 +58,9 @@ std::string OptionSpec::range_text() const {
       if (bounded(max)) return "an integer between " + integer_text(min) + " and " + integer_text(max);
       return "an integer of at least " + integer_text(min);
     case OptionType::Float: {
-      if (!bounded(max) && !min_open && bounded(min)) return "a number >= " + num(min);
-      if (!bounded(max) && min_open && bounded(min)) return "a number > " + num(min);
-      return std::string("a number in ") + (min_open ? "(" : "[") + num(min) + ", " + num(max) + (max_open ? ")" : "]");
+      if (!bounded(max) && !min_open && bounded(min)) return "a number >= " + number_text(min);
+      if (!bounded(max) && min_open && bounded(min)) return "a number > " + number_text(min);
+      return std::string("a number in ") + (min_open ? "(" : "[") + number_text(min) + ", " + number_text(max) + (max_open ? ")" : "]");
     }
   }
   return "";

@@ -13,7 +13,7 @@ void register_builtin_analyses();  // interp/builtin_analyses.cpp
 
 namespace {
 
-std::vector<Analysis>& registry() {
+std::vector<Analysis>& analysis_registry() {
   static std::vector<Analysis> r;
   return r;
 }
@@ -25,7 +25,7 @@ void ensure_builtins() {
 
 std::string names_list() {
   std::string s;
-  for (const auto& a : registry()) s += (s.empty() ? "" : ", ") + a.name;
+  for (const auto& a : analysis_registry()) s += (s.empty() ? "" : ", ") + a.name;
   return s;
 }
 
@@ -46,17 +46,17 @@ void register_analysis(Analysis analysis) {
   ensure_builtins();
   if (analysis.name.empty() || !analysis.run || !analysis.not_applicable)
     throw Error("register_analysis: an analysis needs a name, a not_applicable rule and a run function");
-  for (const auto& a : registry())
+  for (const auto& a : analysis_registry())
     if (a.name == analysis.name) throw Error("register_analysis: an analysis named '" + analysis.name + "' exists already");
-  registry().push_back(std::move(analysis));
+  analysis_registry().push_back(std::move(analysis));
 }
 
 // The built-ins register through this, before ensure_builtins has returned.
-void register_builtin(Analysis analysis) { registry().push_back(std::move(analysis)); }
+void register_builtin(Analysis analysis) { analysis_registry().push_back(std::move(analysis)); }
 
 const std::vector<Analysis>& analyses() {
   ensure_builtins();
-  return registry();
+  return analysis_registry();
 }
 
 const Analysis& find_analysis(const std::string& name, const std::string& option) {

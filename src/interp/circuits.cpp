@@ -15,12 +15,12 @@ namespace {
 using Mat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 // A row-major float parameter block [rows, cols] as a double matrix.
-Mat load(const float* p, int rows, int cols) {
+Mat load_matrix(const float* p, int rows, int cols) {
   return Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(p, rows, cols)
       .cast<double>();
 }
 
-Table make_table(const std::string& name, const std::string& description, std::vector<std::string> columns) {
+Table circuit_table(const std::string& name, const std::string& description, std::vector<std::string> columns) {
   Table t;
   t.name = name;
   t.description = description;
@@ -61,23 +61,23 @@ CircuitsResult circuits(const Model<float>& model, const Task& task) {
   std::vector<double> order(numbers.size());  // number_tokens is sorted by value, so ranks are indices
   for (size_t i = 0; i < order.size(); ++i) order[i] = double(i);
 
-  const Mat WE = load(model.param(ParamKind::W_E), V, D);  // [V,D]
-  const Mat WU = load(model.param(ParamKind::W_U), D, V);  // [D,V]
+  const Mat WE = load_matrix(model.param(ParamKind::W_E), V, D);  // [V,D]
+  const Mat WU = load_matrix(model.param(ParamKind::W_U), D, V);  // [D,V]
   Mat WP;                                                    // [T,D]
-  if (c.pos_embed) WP = load(model.param(ParamKind::W_pos), T, D);
+  if (c.pos_embed) WP = load_matrix(model.param(ParamKind::W_pos), T, D);
   const double scale = 1.0 / std::sqrt(double(E));
 
-  Table qk_tok = make_table("qk_token", "per head: score from a query token to a key token (with b_Q, b_K), / sqrt(E)",
+  Table qk_tok = circuit_table("qk_token", "per head: score from a query token to a key token (with b_Q, b_K), / sqrt(E)",
                             {"layer", "head", "query_token", "key_token", "value"});
-  Table qk_pos = make_table("qk_position", "per head: positional score from a query position to a key position",
+  Table qk_pos = circuit_table("qk_position", "per head: positional score from a query position to a key position",
                             {"layer", "head", "query_pos", "key_pos", "value"});
-  Table qk_tp = make_table("qk_token_position", "per head: cross term, query token (with b_Q) x key position",
+  Table qk_tp = circuit_table("qk_token_position", "per head: cross term, query token (with b_Q) x key position",
                            {"layer", "head", "query_token", "key_pos", "value"});
-  Table qk_pt = make_table("qk_position_token", "per head: cross term, query position x key token (with b_K)",
+  Table qk_pt = circuit_table("qk_position_token", "per head: cross term, query position x key token (with b_K)",
                            {"layer", "head", "query_pos", "key_token", "value"});
-  Table ov_tok = make_table("ov_token", "per head: logits written when attending only to a token, (W_E W_V + b_V) W_O W_U",
+  Table ov_tok = circuit_table("ov_token", "per head: logits written when attending only to a token, (W_E W_V + b_V) W_O W_U",
                             {"layer", "head", "source_token", "logit_token", "value"});
-  Table ov_pos = make_table("ov_position", "per head: logits written from the positional part, W_pos W_V W_O W_U",
+  Table ov_pos = circuit_table("ov_position", "per head: logits written from the positional part, W_pos W_V W_O W_U",
                             {"layer", "head", "source_pos", "logit_token", "value"});
   nlohmann::json heads = nlohmann::json::object();
 
@@ -88,13 +88,13 @@ CircuitsResult circuits(const Model<float>& model, const Task& task) {
     const float* WO = model.param(ParamKind::W_O, l);  // [H,E,D]
     for (int h = 0; h < H; ++h) {
       const size_t w = size_t(h) * D * E;
-      const Mat wq = load(WQ + w, D, E), wk = load(WK + w, D, E), wv = load(WV + w, D, E);
-      const Mat wo = load(WO + w, E, D);
+      const Mat wq = load_matrix(WQ + w, D, E), wk = load_matrix(WK + w, D, E), wv = load_matrix(WV + w, D, E);
+      const Mat wo = load_matrix(WO + w, E, D);
       Mat qe = WE * wq, ke = WE * wk, ve = WE * wv;  // [V,E]
       if (c.biases) {
-        const Eigen::RowVectorXd bq = load(model.param(ParamKind::b_Q, l) + size_t(h) * E, 1, E);
-        const Eigen::RowVectorXd bk = load(model.param(ParamKind::b_K, l) + size_t(h) * E, 1, E);
-        const Eigen::RowVectorXd bv = load(model.param(ParamKind::b_V, l) + size_t(h) * E, 1, E);
+        const Eigen::RowVectorXd bq = load_matrix(model.param(ParamKind::b_Q, l) + size_t(h) * E, 1, E);
+        const Eigen::RowVectorXd bk = load_matrix(model.param(ParamKind::b_K, l) + size_t(h) * E, 1, E);
+        const Eigen::RowVectorXd bv = load_matrix(model.param(ParamKind::b_V, l) + size_t(h) * E, 1, E);
         qe.rowwise() += bq;
         ke.rowwise() += bk;
         ve.rowwise() += bv;

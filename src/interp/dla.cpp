@@ -11,7 +11,7 @@ namespace hc {
 
 namespace {
 
-constexpr int kChunk = 256;  // examples per forward: bounds the cache's memory
+constexpr int kDlaChunk = 256;  // examples per forward: bounds the cache's memory
 
 // Names of the parts, in the order of a parts vector.
 std::vector<std::string> part_names(const ModelConfig& c) {
@@ -81,8 +81,8 @@ DlaResult dla(const Model<float>& model, const Task& task, const Dataset& data, 
   std::vector<double> pt(P), pr(P);  // parts for the target and the runner-up
   Activations<float> a;
   const size_t N = data.examples.size();
-  for (size_t start = 0; start < N; start += kChunk) {
-    const int B = int(std::min<size_t>(kChunk, N - start));
+  for (size_t start = 0; start < N; start += kDlaChunk) {
+    const int B = int(std::min<size_t>(kDlaChunk, N - start));
     std::vector<int32_t> tokens(size_t(B) * T), rows(static_cast<size_t>(B));  // [B,T], [B,1]
     for (int b = 0; b < B; ++b) {
       const Example& ex = data.examples[start + size_t(b)];

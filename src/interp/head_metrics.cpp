@@ -59,7 +59,7 @@ double geo_mean(const std::vector<double>& v, int N, int H, int h) {
   return n ? std::exp(s / n) : std::numeric_limits<double>::quiet_NaN();
 }
 
-nlohmann::json num(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
+nlohmann::json finite_or_null(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); }
 
 }  // namespace
 
@@ -254,10 +254,10 @@ HeadMetricsResult head_metrics(const Model<float>& model, const Task& task, cons
     m.failure = failure_signature(m.s_acc, m.l_acc, m.w01, m.w02, opt);
     num_w += std::abs(m.mean_score) * m.s_acc;
     den_w += std::abs(m.mean_score);
-    heads.push_back({{"head", h}, {"s_acc", m.s_acc}, {"l_acc", m.l_acc}, {"auc", m.auc}, {"w01", num(m.w01)},
-                     {"w02", num(m.w02)}, {"mean_score", m.mean_score}, {"success", m.success},
+    heads.push_back({{"head", h}, {"s_acc", m.s_acc}, {"l_acc", m.l_acc}, {"auc", m.auc}, {"w01", finite_or_null(m.w01)},
+                     {"w02", finite_or_null(m.w02)}, {"mean_score", m.mean_score}, {"success", m.success},
                      {"failure", m.failure}});
-    table.add_row({h, m.s_acc, m.l_acc, m.auc, num(m.w01), num(m.w02), m.success ? 1 : 0, m.failure, m.mean_score});
+    table.add_row({h, m.s_acc, m.l_acc, m.auc, finite_or_null(m.w01), finite_or_null(m.w02), m.success ? 1 : 0, m.failure, m.mean_score});
     res.heads.push_back(m);
   }
   // With every a_h = 0 (a model that writes nothing) the weights are

@@ -15,7 +15,7 @@ namespace hc {
 
 namespace {
 
-constexpr int kChunk = 128;            // inputs per forward: bounds the cache's memory
+constexpr int kInvarianceChunk = 128;            // inputs per forward: bounds the cache's memory
 constexpr uint64_t kStream = 0x1a7a;   // RNG stream of the default families
 
 // One compared quantity: a hook point (or the derived sorted pattern), per head or not.
@@ -187,8 +187,8 @@ InvarianceResult invariance(const Model<float>& model, const Task& task,
   for (size_t i = 0; i < points.size(); ++i)
     features[i].assign(points[i].per_head ? size_t(H) : 1, std::vector<std::vector<double>>(inputs.size()));
   Activations<float> a;
-  for (size_t start = 0; start < inputs.size(); start += kChunk) {
-    const int B = int(std::min<size_t>(kChunk, inputs.size() - start));
+  for (size_t start = 0; start < inputs.size(); start += kInvarianceChunk) {
+    const int B = int(std::min<size_t>(kInvarianceChunk, inputs.size() - start));
     std::vector<int32_t> tokens(size_t(B) * T);  // [B,T]
     for (int b = 0; b < B; ++b) std::copy_n(inputs[start + size_t(b)]->seq.begin(), T, tokens.begin() + b * T);
     model.run_full(tokens.data(), B, nullptr, T, nullptr, a);  // all rows: Q = T at every layer

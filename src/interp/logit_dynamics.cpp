@@ -10,7 +10,7 @@ namespace hc {
 
 namespace {
 
-constexpr int kChunk = 256;  // examples per forward: bounds the cache's memory
+constexpr int kDynamicsChunk = 256;  // examples per forward: bounds the cache's memory
 const std::array<const char*, kLogitTokens> kTokenNames = {"4", "5", "EOS"};
 const std::array<const char*, kLogitPositions> kPositionNames = {"eq", "answer"};
 // Answer classes: examples answered `4`, `5`, and all of them.
@@ -63,8 +63,8 @@ LogitDecomposition decompose_count01_logits(const Model<float>& model, const Tas
 
   Activations<float> a;
   std::vector<int32_t> tokens, rows;
-  for (int start = 0; start < out.N; start += kChunk) {
-    const int B = std::min(kChunk, out.N - start);
+  for (int start = 0; start < out.N; start += kDynamicsChunk) {
+    const int B = std::min(kDynamicsChunk, out.N - start);
     tokens.assign(size_t(B) * T, 0);
     rows.assign(size_t(B) * kLogitPositions, 0);
     for (int b = 0; b < B; ++b) {

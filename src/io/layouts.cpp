@@ -15,7 +15,7 @@ namespace {
 
 constexpr const char* kConfigKey = "headcount.model_config";
 
-std::string shape_str(const std::vector<int64_t>& s) {
+std::string layout_shape_str(const std::vector<int64_t>& s) {
   std::string r = "[";
   for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
   return r + "]";
@@ -57,8 +57,8 @@ const st::Tensor& expect(const st::File& f, const std::string& name, const std::
                          const std::string& why) {
   const st::Tensor& t = f.get(name);
   if (t.shape != shape)
-    throw Error(f.source + ": tensor '" + name + "' has shape " + shape_str(t.shape) + " but " +
-                shape_str(shape) + " was expected (" + why + ")");
+    throw Error(f.source + ": tensor '" + name + "' has shape " + layout_shape_str(t.shape) + " but " +
+                layout_shape_str(shape) + " was expected (" + why + ")");
   return t;
 }
 
@@ -75,7 +75,7 @@ bool all_zero(const std::vector<float>& v) {
 
 int64_t dim(const st::File& f, const st::Tensor& t, size_t rank, size_t i) {
   if (t.shape.size() != rank)
-    throw Error(f.source + ": tensor '" + t.name + "' has shape " + shape_str(t.shape) + " but a rank-" +
+    throw Error(f.source + ": tensor '" + t.name + "' has shape " + layout_shape_str(t.shape) + " but a rank-" +
                 std::to_string(rank) + " tensor was expected");
   return t.shape[i];
 }
@@ -176,8 +176,8 @@ LoadedWeights load_native(const st::File& f, const ModelHints& hints) {
   std::map<std::string, std::vector<float>> values;
   for (const auto& name : ours) {
     const ParamInfo* p = full_table.find(name);
-    values[name] = float_values(f, expect(f, name, p->shape, "from embed.W_E [V,D] = " + shape_str({V, D}) +
-                                                             ", blocks.0.attn.W_Q [H,D,E] = " + shape_str({H, D, E}) +
+    values[name] = float_values(f, expect(f, name, p->shape, "from embed.W_E [V,D] = " + layout_shape_str({V, D}) +
+                                                             ", blocks.0.attn.W_Q [H,D,E] = " + layout_shape_str({H, D, E}) +
                                                              (wpos ? ", pos_embed.W_pos [T,D]" : "")));
   }
   bool any_bias = false, nonzero_bias = false;

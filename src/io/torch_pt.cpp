@@ -29,7 +29,7 @@ std::string dtype_of(const std::string& storage_type) {
   return it == names.end() ? storage_type : it->second;
 }
 
-std::string shape_str(const std::vector<int64_t>& s) {
+std::string pt_shape_str(const std::vector<int64_t>& s) {
   std::string r = "[";
   for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
   return r + "]";
@@ -174,8 +174,8 @@ st::File parse(std::string_view bytes, const std::string& source) {
     if (type != "FloatStorage" && type != "DoubleStorage" && type != "BoolStorage")
       throw Error(source + ": tensor '" + name + "' has dtype " + dtype_of(type) + " (torch." + type + ")" + kFix);
     if (t.size.size() != t.stride.size() || t.size.size() > kMaxRank)
-      throw Error(source + ": tensor '" + name + "' has size " + shape_str(t.size) + " and stride " +
-                  shape_str(t.stride) + ", which do not match; the file is damaged");
+      throw Error(source + ": tensor '" + name + "' has size " + pt_shape_str(t.size) + " and stride " +
+                  pt_shape_str(t.stride) + ", which do not match; the file is damaged");
     if (t.offset < 0 || t.offset > t.storage.numel)
       throw Error(source + ": tensor '" + name + "' starts at element " + std::to_string(t.offset) +
                   " of a storage of " + std::to_string(t.storage.numel) + "; the file is damaged");
@@ -183,21 +183,21 @@ st::File parse(std::string_view bytes, const std::string& source) {
     int64_t numel = 1, last = t.offset;
     for (size_t d = 0; d < t.size.size(); ++d) {
       if (t.size[d] < 0 || t.stride[d] < 0)
-        throw Error(source + ": tensor '" + name + "' has a negative size or stride " + shape_str(t.size) + " / " +
-                    shape_str(t.stride) + "; the file is damaged");
+        throw Error(source + ": tensor '" + name + "' has a negative size or stride " + pt_shape_str(t.size) + " / " +
+                    pt_shape_str(t.stride) + "; the file is damaged");
       if (t.size[d] > 0 && numel > INT64_MAX / t.size[d])
-        throw Error(source + ": tensor '" + name + "' has size " + shape_str(t.size) + ", too large to exist");
+        throw Error(source + ": tensor '" + name + "' has size " + pt_shape_str(t.size) + ", too large to exist");
       numel *= t.size[d];
     }
     if (numel > 0)
       for (size_t d = 0; d < t.size.size(); ++d) {
         const int64_t step = t.size[d] - 1;
         if (t.stride[d] > 0 && step > (INT64_MAX - last) / t.stride[d])
-          throw Error(source + ": tensor '" + name + "' has stride " + shape_str(t.stride) + ", too large to exist");
+          throw Error(source + ": tensor '" + name + "' has stride " + pt_shape_str(t.stride) + ", too large to exist");
         last += step * t.stride[d];
       }
     if (numel > 0 && last >= t.storage.numel)
-      throw Error(source + ": tensor '" + name + "' (size " + shape_str(t.size) + ", stride " + shape_str(t.stride) +
+      throw Error(source + ": tensor '" + name + "' (size " + pt_shape_str(t.size) + ", stride " + pt_shape_str(t.stride) +
                   ", offset " + std::to_string(t.offset) + ") reaches element " + std::to_string(last) +
                   " of a storage of " + std::to_string(t.storage.numel) + "; the file is damaged or crafted");
     if (numel > t.storage.numel)

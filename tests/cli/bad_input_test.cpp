@@ -10,8 +10,7 @@
 #include "io/safetensors.hpp"
 
 namespace hc {
-namespace {
-
+namespace cli_bad_input_test {  // this file's own names (unity builds batch test files)
 using testing::fixture;
 using testing::run_cli;
 namespace fs = std::filesystem;
@@ -151,5 +150,5 @@ TEST_F(BadInput, NotARunDirectory) {
   expect_error("eval " + path("nothing"), {"not a run directory", "config.json"});
 }
 
-}  // namespace
+}  // namespace cli_bad_input_test
 }  // namespace hc

@@ -11,8 +11,7 @@
 #include "core/atomic_file.hpp"
 
 namespace hc {
-namespace {
-
+namespace cli_cli_test {  // this file's own names (unity builds batch test files)
 using testing::fixture;
 using testing::run_cli;
 namespace fs = std::filesystem;
@@ -136,5 +135,5 @@ TEST(Cli, InspectShowsPredictionAndPerHeadAttention) {
   }
 }
 
-}  // namespace
+}  // namespace cli_cli_test
 }  // namespace hc

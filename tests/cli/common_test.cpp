@@ -10,8 +10,7 @@
 #include "core/atomic_file.hpp"
 
 namespace hc {
-namespace {
-
+namespace cli_common_test {  // this file's own names (unity builds batch test files)
 namespace fs = std::filesystem;
 using testing::run_cli;
 
@@ -69,5 +68,5 @@ TEST(CheckedOptions, SizesAndSeedsAreRefusedWithTheCapNamed) {
   }
 }
 
-}  // namespace
+}  // namespace cli_common_test
 }  // namespace hc

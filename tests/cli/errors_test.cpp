@@ -17,8 +17,7 @@
 #include "train/checkpoint.hpp"
 
 namespace hc {
-namespace {
-
+namespace cli_errors_test {  // this file's own names (unity builds batch test files)
 namespace fs = std::filesystem;
 
 struct Row {
@@ -147,5 +146,5 @@ TEST(ErrorsDoc, HasAtLeastThirtyRowsAcrossEveryCommand) {
   for (size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i].id, int(i + 1)) << "rows are numbered 1..N in order";
 }
 
-}  // namespace
+}  // namespace cli_errors_test
 }  // namespace hc

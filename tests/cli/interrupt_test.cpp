@@ -18,8 +18,7 @@
 #include "core/atomic_file.hpp"
 
 namespace hc {
-namespace {
-
+namespace cli_interrupt_test {  // this file's own names (unity builds batch test files)
 namespace fs = std::filesystem;
 using testing::run_cli;
 
@@ -123,5 +122,5 @@ TEST(Interrupt, CtrlCInAForcedRunSwapsTheStoppedRunIn) {
   EXPECT_EQ(resumed.code, 0) << resumed.output;
 }
 
-}  // namespace
+}  // namespace cli_interrupt_test
 }  // namespace hc

@@ -12,8 +12,7 @@
 #include "io/pickle.hpp"
 
 namespace hc {
-namespace {
-
+namespace cli_pt_cli_test {  // this file's own names (unity builds batch test files)
 using testing::fixture;
 using testing::run_cli;
 namespace fs = std::filesystem;
@@ -105,5 +104,5 @@ TEST(CliPt, PuzzleConfigThatContradictsTheWeightsIsRefused) {
   EXPECT_NE(r.output.find("model.n_heads = 8 but"), std::string::npos) << r.output;
 }
 
-}  // namespace
+}  // namespace cli_pt_cli_test
 }  // namespace hc

@@ -13,8 +13,7 @@
 #include "core/atomic_file.hpp"
 
 namespace hc {
-namespace {
-
+namespace cli_safe_outputs_test {  // this file's own names (unity builds batch test files)
 namespace fs = std::filesystem;
 using testing::run_cli;
 
@@ -119,5 +118,5 @@ TEST(SafeOutputs, DataRefusesAnExistingFileALinkAndAFifo) {
   EXPECT_EQ(names(d), (std::vector<std::string>{"link.txt", "pipe", "set.txt"}));
 }
 
-}  // namespace
+}  // namespace cli_safe_outputs_test
 }  // namespace hc

@@ -13,8 +13,7 @@
 #include "core/error.hpp"
 
 namespace hc {
-namespace {
-
+namespace core_atomic_file_test {  // this file's own names (unity builds batch test files)
 namespace fs = std::filesystem;
 
 std::string error_of(const std::function<void()>& f) {
@@ -133,5 +132,5 @@ TEST(StagedDir, RefusesASymbolicLink) {
   EXPECT_TRUE(fs::is_symlink(parent + "/link"));
 }
 
-}  // namespace
+}  // namespace core_atomic_file_test
 }  // namespace hc

@@ -6,8 +6,7 @@
 #include "core/options.hpp"
 
 namespace hc {
-namespace {
-
+namespace core_options_test {  // this file's own names (unity builds batch test files)
 std::string error_of(const std::function<void()>& f) {
   try {
     f();
@@ -91,5 +90,5 @@ TEST(OptionNames, BothSpellingsAndTheNearestName) {
   EXPECT_EQ(did_you_mean("temperature", names), "");
 }
 
-}  // namespace
+}  // namespace core_options_test
 }  // namespace hc

@@ -7,8 +7,7 @@
 #include "core/atomic_file.hpp"
 
 namespace hc {
-namespace {
-
+namespace core_read_file_test {  // this file's own names (unity builds batch test files)
 TEST(ReadFile, AByteOrderMarkAtTheStartIsDropped) {
   const std::string path = ::testing::TempDir() + "/hc_read_file_bom.txt";
   write_file_atomic(path, "\xEF\xBB\xBF{\"a\": 1}\n");
@@ -20,5 +19,5 @@ TEST(ReadFile, AByteOrderMarkAtTheStartIsDropped) {
   std::filesystem::remove(path);
 }
 
-}  // namespace
+}  // namespace core_read_file_test
 }  // namespace hc

@@ -13,8 +13,7 @@
 #include "io/layouts.hpp"
 
 namespace hc {
-namespace {
-
+namespace interp_ablation_test {  // this file's own names (unity builds batch test files)
 // A random 4-head Max-of-List-shaped model with non-zero biases, so b_O and
 // b_U are part of the base the shortcut must get right.
 Model<float> random_model() {
@@ -148,5 +147,5 @@ TEST(Ablation, HeadOutOfRangeIsAnError) {
   }
 }
 
-}  // namespace
+}  // namespace interp_ablation_test
 }  // namespace hc

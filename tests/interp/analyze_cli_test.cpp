@@ -11,8 +11,7 @@
 #include "core/atomic_file.hpp"
 
 namespace hc {
-namespace {
-
+namespace interp_analyze_cli_test {  // this file's own names (unity builds batch test files)
 using testing::fixture;
 using testing::run_cli;
 namespace fs = std::filesystem;
@@ -221,5 +220,5 @@ TEST(AnalyzeCli, BadInputGetsAClearError) {
   EXPECT_FALSE(fs::exists(dir + "/summary.json"));  // nothing written on error
 }
 
-}  // namespace
+}  // namespace interp_analyze_cli_test
 }  // namespace hc

@@ -9,8 +9,7 @@
 #include "io/layouts.hpp"
 
 namespace hc {
-namespace {
-
+namespace interp_attention_stats_test {  // this file's own names (unity builds batch test files)
 TEST(AttentionStats, UniformAttentionGivesTheCountingAnswer) {
   // W_Q = 0: every score is 0, so the query row is uniform over the 11 keys
   // BOS..ANS (positions 0..10), and ties make the first number the top one.
@@ -55,5 +54,5 @@ TEST(AttentionStats, ClassMassesAddUpToOne) {
   EXPECT_GT(r.summary["heads"]["0"]["mass_target"].get<double>(), 0.8);
 }
 
-}  // namespace
+}  // namespace interp_attention_stats_test
 }  // namespace hc

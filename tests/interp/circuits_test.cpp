@@ -14,8 +14,7 @@
 #include "tasks/task.hpp"
 
 namespace hc {
-namespace {
-
+namespace interp_circuits_test {  // this file's own names (unity builds batch test files)
 std::unique_ptr<Task> task_named(const char* name) {
   TaskConfig tc;
   tc.name = name;
@@ -150,5 +149,5 @@ TEST(Circuits, OvDiagonalOnConstructedModel) {
   EXPECT_DOUBLE_EQ(lookup(r, "ov_token", {0, 0, "5", "6"}), 0.0);
 }
 
-}  // namespace
+}  // namespace interp_circuits_test
 }  // namespace hc

@@ -15,8 +15,7 @@
 #include "tasks/task.hpp"
 
 namespace hc {
-namespace {
-
+namespace interp_dla_test {  // this file's own names (unity builds batch test files)
 Model<float> random_model(const Task& task, int layers, uint64_t seed) {
   return testing::random_biased_model(task, layers, 16, seed);
 }
@@ -123,5 +122,5 @@ TEST(Dla, EmptyDataSetAndBadPositionAreErrors) {
   EXPECT_THROW(dla(m, *task, generate(*task, Split::Test, 5, 1, 0), task->n_ctx()), Error);
 }
 
-}  // namespace
+}  // namespace interp_dla_test
 }  // namespace hc

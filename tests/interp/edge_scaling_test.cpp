@@ -12,8 +12,7 @@
 #include "tasks/count01.hpp"
 
 namespace hc {
-namespace {
-
+namespace interp_edge_scaling_test {  // this file's own names (unity builds batch test files)
 Model<float> fixture_model() { return testing::fixture_model("max_of_list_torch.safetensors", *make_task(TaskConfig{})); }
 
 TEST(EdgeScaling, ScaleOneLeavesLogitsUnchanged) {
@@ -108,5 +107,5 @@ TEST(EdgeScaling, BadGridOrHeadIsAnError) {
   EXPECT_THROW(edge_scaling(m, data, default_edge_target(*task), o), Error);
 }
 
-}  // namespace
+}  // namespace interp_edge_scaling_test
 }  // namespace hc

@@ -12,8 +12,7 @@
 #include "tasks/count01.hpp"
 
 namespace hc {
-namespace {
-
+namespace interp_head_metrics_test {  // this file's own names (unity builds batch test files)
 using testing::fixture;
 
 TaskConfig count01_config() {
@@ -171,5 +170,5 @@ TEST(HeadMetrics, RejectsNonCount01Models) {
   }
 }
 
-}  // namespace
+}  // namespace interp_head_metrics_test
 }  // namespace hc

@@ -17,8 +17,7 @@
 #include "tasks/task.hpp"
 
 namespace hc {
-namespace {
-
+namespace interp_invariance_test {  // this file's own names (unity builds batch test files)
 std::unique_ptr<Task> task_named(const char* name) {
   TaskConfig tc;
   tc.name = name;
@@ -185,5 +184,5 @@ TEST(Invariance, DefaultFamiliesMoveTheMaximumOrPermuteTheString) {
   }
 }
 
-}  // namespace
+}  // namespace interp_invariance_test
 }  // namespace hc

@@ -16,8 +16,7 @@
 #include "tasks/count01.hpp"
 
 namespace hc {
-namespace {
-
+namespace interp_logit_dynamics_test {  // this file's own names (unity builds batch test files)
 using testing::fixture;
 
 TaskConfig count01_config() {
@@ -148,5 +147,5 @@ TEST(LogitDynamics, RefusesOtherTasksAndDeeperModels) {
   EXPECT_THROW(logit_dynamics(random_model(*task, 1, 3), *task, empty), Error);
 }
 
-}  // namespace
+}  // namespace interp_logit_dynamics_test
 }  // namespace hc

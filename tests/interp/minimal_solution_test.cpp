@@ -8,8 +8,7 @@
 #include "tasks/count01.hpp"
 
 namespace hc {
-namespace {
-
+namespace interp_minimal_solution_test {  // this file's own names (unity builds batch test files)
 TaskConfig count01_config() {
   TaskConfig tc;
   tc.name = "count01";
@@ -97,5 +96,5 @@ TEST(MinimalSolution, TinyTrainingMeasurementRuns) {
   EXPECT_EQ(d.at("n_success").get<int>(), n_success);
 }
 
-}  // namespace
+}  // namespace interp_minimal_solution_test
 }  // namespace hc

@@ -9,8 +9,7 @@
 #include "io/layouts.hpp"
 
 namespace hc {
-namespace {
-
+namespace interp_patch_test {  // this file's own names (unity builds batch test files)
 Model<float> fixture_model() { return testing::fixture_model("max_of_list_torch.safetensors", *make_task(TaskConfig{})); }
 
 TEST(Patch, HooksAreRemovedAfterAnException) {
@@ -108,5 +107,5 @@ TEST(Patch, SweepDoesNotDependOnThreadsOrChunkSize) {
   EXPECT_THROW(patch_sweep(m, Dataset{{}, "empty.txt"}, 1, scale_z, a), Error);
 }
 
-}  // namespace
+}  // namespace interp_patch_test
 }  // namespace hc

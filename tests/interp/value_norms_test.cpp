@@ -10,8 +10,7 @@
 #include "tasks/task.hpp"
 
 namespace hc {
-namespace {
-
+namespace interp_value_norms_test {  // this file's own names (unity builds batch test files)
 Model<float> random_model(const Task& task, int layers) {
   ModelConfig c;
   c.n_layers = layers;
@@ -96,5 +95,5 @@ TEST(ValueNorms, Count01ReportsTheThreeSymbols) {
   EXPECT_THROW(value_norms(random_model(*task, 1), *make_task(other)), Error);
 }
 
-}  // namespace
+}  // namespace interp_value_norms_test
 }  // namespace hc

@@ -11,8 +11,7 @@
 #include "tasks/count01.hpp"
 
 namespace hc {
-namespace {
-
+namespace interp_w01_intervention_test {  // this file's own names (unity builds batch test files)
 TEST(W01Intervention, SyntheticRowHasTheRatioAndSumsToOne) {
   // 0 1 2 0 = : two 0s, one 1.
   const int32_t tok[6] = {0, 1, 2, 0, 3, 7};
@@ -112,5 +111,5 @@ TEST(W01Intervention, DefaultSweepHasOneRowPerHeadAndGridPoint) {
   EXPECT_THROW(w01_intervention(model, *task, train, test, bad), Error);
 }
 
-}  // namespace
+}  // namespace interp_w01_intervention_test
 }  // namespace hc

@@ -11,8 +11,7 @@
 #include "model/params.hpp"
 
 namespace hc {
-namespace {
-
+namespace io_layouts_test {  // this file's own names (unity builds batch test files)
 using hc::testing::fixture;
 
 std::vector<float> random_params(const ModelConfig& cfg, uint32_t seed) {
@@ -318,5 +317,5 @@ TEST(Layout, PuzzleRejectsBiasesAndInconsistentMetadata) {
   EXPECT_CONTAINS(error_of([&] { load_weights(reparse(f), Layout::Native, {}); }), "--layout");
 }
 
-}  // namespace
+}  // namespace io_layouts_test
 }  // namespace hc

@@ -10,8 +10,7 @@
 #include "core/error.hpp"
 
 namespace hc::st {
-namespace {
-
+namespace io_safetensors_test {  // this file's own names (unity builds batch test files)
 const std::string kSrc = "bad.safetensors";
 
 // A file from a raw header string and data buffer (the prefix is the header's length).

@@ -16,8 +16,7 @@
 #include "io/weights_file.hpp"
 
 namespace hc {
-namespace {
-
+namespace io_torch_pt_test {  // this file's own names (unity builds batch test files)
 using testing::fixture;
 namespace fs = std::filesystem;
 
@@ -141,5 +140,5 @@ TEST(Pickle, ReadsAnOrderedDictWithMemoAndSetitems) {
   EXPECT_TRUE(r.root->dict[1].second->b);
 }
 
-}  // namespace
+}  // namespace io_torch_pt_test
 }  // namespace hc

@@ -11,8 +11,7 @@
 #include "reference_model.hpp"
 
 namespace hc {
-namespace {
-
+namespace model_transformer_test {  // this file's own names (unity builds batch test files)
 struct Case {
   int layers;
   bool pos;
@@ -180,5 +179,5 @@ TEST(Transformer, HeadResultsPlusBiasSumToAttentionOut) {
   }
 }
 
-}  // namespace
+}  // namespace model_transformer_test
 }  // namespace hc

@@ -12,8 +12,7 @@
 #include "train/evaluate.hpp"
 
 namespace hc {
-namespace {
-
+namespace parity_count01_tl_test {  // this file's own names (unity builds batch test files)
 using testing::fixture;
 
 TEST(ParityCount01TL, HeadResultsAndPatternsAtEqualsMatchPyTorch) {
@@ -66,5 +65,5 @@ TEST(ParityCount01TL, AccuracyOnTestSetMatchesExpected) {
   EXPECT_LE(std::abs(r.eos_accuracy - expected.at("eos_accuracy").get<double>()) * r.n, 1.0 + 1e-9);
 }
 
-}  // namespace
+}  // namespace parity_count01_tl_test
 }  // namespace hc

@@ -13,8 +13,7 @@
 #include "train/evaluate.hpp"
 
 namespace hc {
-namespace {
-
+namespace parity_max_of_list_torch_test {  // this file's own names (unity builds batch test files)
 using testing::fixture;
 
 struct Loaded {
@@ -78,5 +77,5 @@ TEST(ParityMaxOfListTorch, AccuracyOnTestListsMatchesExpectedWithinOneExample) {
   EXPECT_LE(std::abs(r.accuracy - expected) * 5000, 1.0 + 1e-9);
 }
 
-}  // namespace
+}  // namespace parity_max_of_list_torch_test
 }  // namespace hc

@@ -21,8 +21,7 @@
 #include "train/trainer.hpp"
 
 namespace hc {
-namespace {
-
+namespace plugins_toy_analysis_test {  // this file's own names (unity builds batch test files)
 // ---- the whole plug-in: a result type and an Analysis ----
 
 class EntropyResult : public AnalysisResult {
@@ -171,5 +170,5 @@ TEST(PluginAnalysis, ItGetsAReportSection) {
     if (sec.id == "sec-analysis-query_entropy") EXPECT_NE(sec.html.find("<th>entropy</th>"), std::string::npos);
 }
 
-}  // namespace
+}  // namespace plugins_toy_analysis_test
 }  // namespace hc

@@ -18,8 +18,7 @@
 #include "train/trainer.hpp"
 
 namespace hc {
-namespace {
-
+namespace plugins_toy_task_test {  // this file's own names (unity builds batch test files)
 // ---- the whole plug-in ----
 
 class Majority5Task final : public Task {
@@ -151,5 +150,5 @@ TEST(PluginTask, AToyTaskTrainsEvaluatesAndIsAnalysedWithoutChangesToSrc) {
   EXPECT_EXIT(train_evaluate_and_analyze(), ::testing::ExitedWithCode(0), "");
 }
 
-}  // namespace
+}  // namespace plugins_toy_task_test
 }  // namespace hc

@@ -12,8 +12,7 @@
 #include "train/checkpoint.hpp"
 
 namespace hc {
-namespace {
-
+namespace reliability_divergence_test {  // this file's own names (unity builds batch test files)
 namespace fs = std::filesystem;
 using testing::run_cli;
 
@@ -115,5 +114,5 @@ TEST(Divergence, AllFiniteSeesEveryNonFiniteValue) {
   EXPECT_TRUE(all_finite(v));
 }
 
-}  // namespace
+}  // namespace reliability_divergence_test
 }  // namespace hc

@@ -15,8 +15,7 @@
 #include "train/trainer.hpp"
 
 namespace hc {
-namespace {
-
+namespace reliability_limits_test {  // this file's own names (unity builds batch test files)
 using testing::run_cli;
 
 std::string le64(uint64_t n) {
@@ -156,5 +155,5 @@ TEST(Limits, RunDirectoryConfigWithAbsurdSizeIsRefused) {
   EXPECT_NE(r.output.find("d_model = 1000000000 must be in [1, 65536]"), std::string::npos) << r.output;
 }
 
-}  // namespace
+}  // namespace reliability_limits_test
 }  // namespace hc

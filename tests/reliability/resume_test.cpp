@@ -18,8 +18,7 @@
 #include "train/checkpoint.hpp"
 
 namespace hc {
-namespace {
-
+namespace reliability_resume_test {  // this file's own names (unity builds batch test files)
 namespace fs = std::filesystem;
 using testing::run_cli;
 
@@ -173,5 +172,5 @@ TEST(Resume, RefusesConfigFlagsMissingCheckpointsAndOtherDirectories) {
   EXPECT_NE(r.output.find("drop --out"), std::string::npos) << r.output;
 }
 
-}  // namespace
+}  // namespace reliability_resume_test
 }  // namespace hc

@@ -22,8 +22,7 @@
 #include "report_test_util.hpp"
 
 namespace hc {
-namespace {
-
+namespace report_browser_test {  // this file's own names (unity builds batch test files)
 namespace fs = std::filesystem;
 using testing::fixture;
 using testing::run_cli;
@@ -294,5 +293,5 @@ TEST(ReportPng, AnalyzeExportsEachFigure) {
   EXPECT_NE(both.output.find("excludes"), std::string::npos) << both.output;
 }
 
-}  // namespace
+}  // namespace report_browser_test
 }  // namespace hc

@@ -17,8 +17,7 @@
 #include "report_test_util.hpp"
 
 namespace hc {
-namespace {
-
+namespace report_report_test {  // this file's own names (unity builds batch test files)
 namespace fs = std::filesystem;
 
 std::string error_of(const std::function<void()>& f) {

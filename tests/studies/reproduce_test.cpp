@@ -13,8 +13,7 @@
 #include "studies/reproduce.hpp"
 
 namespace hc {
-namespace {
-
+namespace studies_reproduce_test {  // this file's own names (unity builds batch test files)
 namespace fs = std::filesystem;
 
 TEST(Pearson, KnownValues) {
@@ -135,5 +134,5 @@ TEST(ReproduceCli, RejectsBadJobsAndUnwritableOutput) {
   EXPECT_NE(r.output.find(file), std::string::npos) << r.output;
 }
 
-}  // namespace
+}  // namespace studies_reproduce_test
 }  // namespace hc

@@ -9,8 +9,7 @@
 #include "sweep/spec.hpp"
 
 namespace hc {
-namespace {
-
+namespace sweep_spec_test {  // this file's own names (unity builds batch test files)
 TEST(SweepSpec, GridIsTheProductOfListsWithSeedsInnermost) {
   SweepSpec s = parse_spec(R"({"task": "count01", "d-model": [8, 16], "heads": [2, 4], "steps": 40, "seeds": 3})", "t");
   auto runs = expand(s);
@@ -92,5 +91,5 @@ TEST(SweepSpec, HeadMetricsIsAKnownAnalysis) {
   EXPECT_EQ(s.analyses, (std::vector<std::string>{"ablation", "head_metrics"}));
 }
 
-}  // namespace
+}  // namespace sweep_spec_test
 }  // namespace hc

@@ -17,8 +17,7 @@
 #include "core/atomic_file.hpp"
 
 namespace hc {
-namespace {
-
+namespace sweep_sweep_cli_test {  // this file's own names (unity builds batch test files)
 using testing::run_cli;
 namespace fs = std::filesystem;
 

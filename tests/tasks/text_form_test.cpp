@@ -9,8 +9,7 @@
 #include "tasks/task.hpp"
 
 namespace hc {
-namespace {
-
+namespace tasks_text_form_test {  // this file's own names (unity builds batch test files)
 using testing::error_of;
 using testing::TempFile;
 
@@ -103,5 +102,5 @@ TEST(TextForm, WrongTaskForTheFileFailsOnLineOne) {
   EXPECT_NE(msg.find("line 1: unknown token 'BOS'"), std::string::npos) << msg;
 }
 
-}  // namespace
+}  // namespace tasks_text_form_test
 }  // namespace hc
