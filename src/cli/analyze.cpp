@@ -116,10 +116,10 @@ void run(const AnalyzeFlags& f) {
 void register_analyze(CLI::App& app) {
   auto f = std::make_shared<AnalyzeFlags>();
   CLI::App* sub = app.add_subcommand("analyze", "Run the head study: ablations, edge scaling, attention, DLA, ...");
-  f->load.add_to(*sub);
   sub->add_option("--eval-set", f->eval_set, "Evaluation set in the text form (default: generated held-out set)");
   sub->add_option("--train-set", f->train_set,
                   "Count01: the split the s-acc probe is fitted on, in the text form (default: generated train split)");
+  f->load.add_to(*sub);  // after --eval-set: the command's flag, not the file task's
   add_checked_option(*sub, "--n", f->n, 1, 100000, "Size of the generated held-out set (and of the generated train split; default 5000, at most 100000)");
   add_seed_option(*sub, f->seed, "Seed of the generated held-out set and invariance families (default 1)");
   sub->add_option("--only", f->only,

@@ -73,8 +73,11 @@ OptionValues given_options(const std::vector<std::pair<const TrainOption*, CLI::
 }
 
 void TaskFlags::add_to(CLI::App& app) {
+  // A command's own flag of the same name wins over a task option (eval's
+  // --eval-set and the file task's): commands add theirs first.
   for (const auto& o : train_options())
-    if (o.spec.name == "task" || !o.task.empty()) options.emplace_back(&o, add_train_option(app, o));
+    if ((o.spec.name == "task" || !o.task.empty()) && !app.get_option_no_throw(o.spec.flag()))
+      options.emplace_back(&o, add_train_option(app, o));
 }
 
 OptionValues TaskFlags::values() const { return given_options(options); }

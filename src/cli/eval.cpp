@@ -44,8 +44,8 @@ void run(const EvalFlags& f) {
 void register_eval(CLI::App& app) {
   auto f = std::make_shared<EvalFlags>();
   CLI::App* sub = app.add_subcommand("eval", "Accuracy of a model on a held-out or given evaluation set");
-  f->load.add_to(*sub);
   sub->add_option("--eval-set", f->eval_set, "Evaluation set in the text form (default: generated held-out set)");
+  f->load.add_to(*sub);  // after --eval-set: the command's flag, not the file task's
   add_checked_option(*sub, "--n", f->n, 1, 10000000, "Size of the generated held-out set (default 5000, at most 10000000)");
   add_seed_option(*sub, f->seed, "Seed of the generated held-out set (default 1)");
   add_checked_option(*sub, "--threads", f->threads, 0, 1024, "Threads (default: the idle cores, by load average)");

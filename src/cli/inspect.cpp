@@ -100,9 +100,9 @@ void run(const InspectFlags& f) {
 void register_inspect(CLI::App& app) {
   auto f = std::make_shared<InspectFlags>();
   CLI::App* sub = app.add_subcommand("inspect", "Show one example: tokens, prediction, per-head attention");
-  f->load.add_to(*sub);
   sub->add_option("--example", f->example, "The example in the text form, e.g. \"BOS 3 SEP 7 SEP 2 SEP 5 SEP 1 ANS 7 EOS\"");
   sub->add_option("--eval-set", f->eval_set, "Take the example from this text file");
+  f->load.add_to(*sub);  // after --eval-set: the command's flag, not the file task's
   add_checked_option(*sub, "--index", f->index, 0, 100000000, "Which example of the evaluation set (default 0)");
   add_seed_option(*sub, f->seed, "Seed of the generated held-out set (default 1)");
   sub->add_flag("--json", f->json, "Print as JSON");

@@ -10,6 +10,9 @@ std::unique_ptr<Task> make_max_of_list_task(const TaskConfig& c);
 std::vector<TaskOption> count01_options();
 std::unique_ptr<Task> make_count01_task(const TaskConfig& c);
 void check_count01_config(const TaskConfig& c);
+std::vector<TaskOption> file_task_options();
+std::unique_ptr<Task> make_file_task(const TaskConfig& c);
+void check_file_task_config(const TaskConfig& c);
 
 namespace {
 
@@ -29,9 +32,10 @@ void add(const std::string& name, std::vector<TaskOption> options, TaskFactory f
 void register_builtin_tasks() {
   add("max-of-list", max_of_list_options(), make_max_of_list_task, {});
   add("count01", count01_options(), make_count01_task, check_count01_config);
+  add("file", file_task_options(), make_file_task, check_file_task_config);
 }
 
-std::vector<TaskEntry>& registry() {
+std::vector<TaskEntry>& task_registry() {
   static const bool once = (register_builtin_tasks(), true);
   (void)once;
   return entries();
@@ -40,20 +44,20 @@ std::vector<TaskEntry>& registry() {
 }  // namespace
 
 void register_task(const std::string& name, std::vector<TaskOption> options, TaskFactory factory, TaskCheck check) {
-  registry();  // the built-in tasks first
+  task_registry();  // the built-in tasks first
   add(name, std::move(options), std::move(factory), std::move(check));
 }
 
-const std::vector<TaskEntry>& registered_tasks() { return registry(); }
+const std::vector<TaskEntry>& registered_tasks() { return task_registry(); }
 
 std::vector<std::string> task_names() {
   std::vector<std::string> out;
-  for (const auto& e : registry()) out.push_back(e.name);
+  for (const auto& e : task_registry()) out.push_back(e.name);
   return out;
 }
 
 const TaskEntry* find_task(const std::string& name) {
-  for (const auto& e : registry())
+  for (const auto& e : task_registry())
     if (e.name == name) return &e;
   return nullptr;
 }

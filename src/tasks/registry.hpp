@@ -59,7 +59,7 @@ const std::vector<TaskEntry>& registered_tasks();
 std::vector<std::string> task_names();
 // nullptr when no task has that name.
 const TaskEntry* find_task(const std::string& name);
-// The entry, or hc::Error "unknown task 'x' (use max-of-list or count01)".
+// The entry, or hc::Error "unknown task 'x' (use max-of-list, count01 or file)".
 const TaskEntry& task_entry(const std::string& name);
 
 // A config of `name` holding every declared default.

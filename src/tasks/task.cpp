@@ -129,6 +129,17 @@ std::unique_ptr<Task> make_task(const TaskConfig& cfg) {
 
 Dataset generate(const Task& task, Split split, int n, uint64_t seed, uint64_t stream) {
   if (n < 0) throw Error("cannot generate a negative number of examples (" + std::to_string(n) + ")");
+  const char* which = split == Split::Test ? "test" : "train";
+  if (const std::vector<Example>* fixed = task.fixed_examples(split)) {
+    Dataset ds;
+    const size_t m = std::min(fixed->size(), size_t(n));
+    ds.examples.assign(fixed->begin(), fixed->begin() + long(m));
+    ds.source = std::string("the ") + which + " file's " +
+                (m == fixed->size() ? "examples (all " + std::to_string(m) + ")"
+                                    : "first " + std::to_string(m) + " of " + std::to_string(fixed->size()) +
+                                          " examples");
+    return ds;
+  }
   Dataset ds;
   ds.examples.reserve(size_t(n));
   Rng rng(seed, stream);
@@ -153,13 +164,15 @@ Dataset load_text(const Task& task, const std::string& path) {
   // examples; a blank line between examples is reported by parse().
   auto blank = [](std::string_view s) { return s.find_first_not_of(" \t\r") == s.npos; };
   while (!lines.empty() && blank(lines.back())) lines.pop_back();
-  if (lines.empty())
+  size_t header = 0;  // '#' lines at the top (Task::text_header)
+  while (header < lines.size() && !lines[header].empty() && lines[header][0] == '#') ++header;
+  if (lines.size() == header)
     throw Error(path + ": the evaluation set is empty (expected one example per line, e.g. '" + task.example_line() +
                 "')");
   Dataset ds;
   ds.source = path;
-  ds.examples.reserve(lines.size());
-  for (size_t i = 0; i < lines.size(); ++i) {
+  ds.examples.reserve(lines.size() - header);
+  for (size_t i = header; i < lines.size(); ++i) {
     try {
       ds.examples.push_back(task.parse(lines[i], int(i + 1)));
     } catch (const Error& e) {
@@ -170,7 +183,7 @@ Dataset load_text(const Task& task, const std::string& path) {
 }
 
 void save_text(const Task& task, const Dataset& ds, const std::string& path) {
-  std::string out;
+  std::string out = task.text_header();
   for (const auto& ex : ds.examples) {
     out += task.format(ex);
     out += '\n';

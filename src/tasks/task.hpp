@@ -33,6 +33,8 @@ struct TaskConfig {
   bool ties_as_4 = false;    // default: ties are excluded (resampled)
   // Both: a list/string is in the test split iff hash(content) % test_mod == 0.
   int test_mod = 10;
+  // The file task (tasks/file_task.hpp): its data files, as absolute paths.
+  std::string train_set, eval_set;
 
   void validate() const;  // throws hc::Error naming the field and the fix
 };
@@ -56,7 +58,7 @@ class Task {
   virtual const TaskConfig& config() const = 0;
   virtual int vocab_size() const = 0;  // V
   virtual int n_ctx() const = 0;       // T (model input length)
-  int n_loss_positions() const { return 2; }  // P: answer and EOS
+  virtual int n_loss_positions() const { return 2; }  // P: answer and EOS by default
   virtual const std::vector<std::string>& vocab() const = 0;  // token names by id
   // Token id for a name, or -1.
   int token_id(std::string_view name) const;
@@ -97,6 +99,14 @@ class Task {
   virtual Recipe recipe() const { return {}; }
   // The Count01 paper's counting traits, or nullptr for a task without them.
   virtual const CountingTraits* counting() const { return nullptr; }
+  // Lines written above the examples of a text file (save_text), each
+  // starting with '#'; load_text skips such lines at the top of a file.
+  // Default: none.
+  virtual std::string text_header() const { return ""; }
+  // A task whose examples are a fixed list (read from files) returns it for
+  // the split; generate() then takes the examples from it. Default: nullptr,
+  // examples are drawn.
+  virtual const std::vector<Example>* fixed_examples(Split) const { return nullptr; }
   // One example line in the text form, for messages (e.g. an empty file).
   // Default: a drawn training example.
   virtual std::string example_line() const;
@@ -110,10 +120,13 @@ struct Dataset {
   std::string source;  // e.g. "generated test split (seed 1, n 5000)" or a file path
 };
 
-// `n` examples of `split`, drawn from RNG stream (seed, stream).
+// `n` examples of `split`, drawn from RNG stream (seed, stream); for a task
+// with fixed examples (Task::fixed_examples), the first n of them (all when
+// n is larger).
 Dataset generate(const Task& task, Split split, int n, uint64_t seed, uint64_t stream);
 // Reads the text form; every malformed line is an error with its line number.
-// An empty file is an error too.
+// An empty file is an error too. Lines starting with '#' at the top of the
+// file are a header (Task::text_header), not examples.
 Dataset load_text(const Task& task, const std::string& path);
 // Writes the text form atomically.
 void save_text(const Task& task, const Dataset& ds, const std::string& path);

@@ -23,7 +23,7 @@ constexpr uint64_t kBatchStreamBase = 1000000;
 namespace {
 
 // A number as a user typed it ("1e-03" style), NaN and Inf spelled out.
-std::string num(double x) {
+std::string typed_number(double x) {
   if (std::isnan(x)) return "NaN";
   if (std::isinf(x)) return x > 0 ? "Inf" : "-Inf";
   char buf[32];
@@ -42,16 +42,16 @@ void TrainConfig::validate() const {
   check(steps >= 1, "--steps must be at least 1 (got " + std::to_string(steps) + ")");
   check(steps <= 100000000, "--steps " + std::to_string(steps) + " is absurd; use at most 1e8");
   check(batch >= 1 && batch <= 1000000, "--batch must be in [1, 1000000] (got " + std::to_string(batch) + ")");
-  check(opt.lr > 0 && std::isfinite(opt.lr), "--lr must be a positive number (got " + num(opt.lr) + "), e.g. 1e-3");
-  check(opt.weight_decay >= 0, "--weight-decay must be >= 0 (got " + num(opt.weight_decay) + ")");
-  check(opt.eps > 0 && std::isfinite(opt.eps), "Adam eps must be a small positive number (got " + num(opt.eps) + "), e.g. 1e-8");
+  check(opt.lr > 0 && std::isfinite(opt.lr), "--lr must be a positive number (got " + typed_number(opt.lr) + "), e.g. 1e-3");
+  check(opt.weight_decay >= 0, "--weight-decay must be >= 0 (got " + typed_number(opt.weight_decay) + ")");
+  check(opt.eps > 0 && std::isfinite(opt.eps), "Adam eps must be a small positive number (got " + typed_number(opt.eps) + "), e.g. 1e-8");
   check(opt.beta1 >= 0 && opt.beta1 < 1 && opt.beta2 >= 0 && opt.beta2 < 1, "Adam betas must be in [0, 1)");
   check(warmup >= 0 && warmup < steps, "--warmup " + std::to_string(warmup) + " must be in [0, --steps " +
                                             std::to_string(steps) + "): warmup must leave steps to train");
   check(eval_every >= 1, "--eval-every must be at least 1 (got " + std::to_string(eval_every) + ")");
   check(eval_size >= 1, "--eval-size must be at least 1 (got " + std::to_string(eval_size) + ")");
   check(target_accuracy >= 0 && target_accuracy <= 1,
-        "--target-accuracy must be in [0, 1] (got " + num(target_accuracy) + "), e.g. 0.99");
+        "--target-accuracy must be in [0, 1] (got " + typed_number(target_accuracy) + "), e.g. 0.99");
   // Each chunk of Model::kChunk examples keeps its own gradient buffer: refuse
   // sizes whose buffers could not be allocated, before anything is.
   const double chunks = std::ceil(double(batch) / Model<float>::kChunk);
@@ -64,10 +64,24 @@ void TrainConfig::validate() const {
 TrainConfig default_train_config(const std::string& task_name) {
   TrainConfig c;
   c.task = default_task_config(task_name);  // the task's declared defaults
-  auto task = make_task(c.task);
-  c.model.d_vocab = task->vocab_size();
-  c.model.n_ctx = task->n_ctx();
-  const Recipe r = task->recipe();  // the task's own default recipe
+  // A task defined by inputs that have no default (the file task's data
+  // files) cannot be made from its defaults: until they are given it has the
+  // generic recipe and no vocabulary or context (build_train_config makes the
+  // task with them, and reports what is wrong).
+  std::unique_ptr<Task> task;
+  const TaskEntry& entry = task_entry(task_name);
+  bool defaults_make_a_task = true;
+  try {
+    if (entry.check) entry.check(c.task);
+  } catch (const Error&) {
+    defaults_make_a_task = false;
+  }
+  if (defaults_make_a_task) {
+    task = make_task(c.task);
+    c.model.d_vocab = task->vocab_size();
+    c.model.n_ctx = task->n_ctx();
+  }
+  const Recipe r = task ? task->recipe() : Recipe{};  // the task's own default recipe
   c.model.d_model = r.d_model;
   c.model.n_heads = r.n_heads;
   c.model.d_head = r.d_head;
@@ -156,7 +170,7 @@ std::string divergence_message(int64_t step, double loss, bool grad_ok, const Tr
                                const TrainOptions& opt, const std::string& last_checkpoint, int64_t last_step,
                                int bad_in_a_row, std::string what = "") {
   if (what.empty())
-    what = !std::isfinite(loss) ? "the loss is " + num(loss)
+    what = !std::isfinite(loss) ? "the loss is " + typed_number(loss)
            : !grad_ok           ? "the gradient holds NaN or Inf values"
                                 : "the gradient was poisoned (fault injection)";
   std::string msg = "training diverged at step " + std::to_string(step) + ": " + what;
@@ -167,7 +181,7 @@ std::string divergence_message(int64_t step, double loss, bool grad_ok, const Tr
            " steps; headcount eval accepts it). ";
   else
     msg += "No checkpoint was written yet and no model was saved. ";
-  msg += "Lower --lr (now " + num(cfg.opt.lr) + ") or add --warmup steps (now " + std::to_string(cfg.warmup) + ")";
+  msg += "Lower --lr (now " + typed_number(cfg.opt.lr) + ") or add --warmup steps (now " + std::to_string(cfg.warmup) + ")";
   if (!opt.skip_bad_batches) msg += ", or pass --skip-bad-batches to skip such batches";
   return msg + ", then train again";
 }

@@ -13,8 +13,7 @@
 #include "train/options.hpp"
 
 namespace hc {
-namespace {
-
+namespace tasks_registry_test {  // this file's own names (unity builds batch test files)
 // A toy task: "A x EOS" where x copies A. Enough of a Task to be built.
 class EchoTask final : public Task {
  public:
@@ -52,9 +51,9 @@ std::string error_of(const std::function<void()>& f) {
 }
 
 TEST(TaskRegistry, BuiltInTasksComeFirstInRegistrationOrder) {
-  EXPECT_EQ(task_names(), (std::vector<std::string>{"max-of-list", "count01"}));
+  EXPECT_EQ(task_names(), (std::vector<std::string>{"max-of-list", "count01", "file"}));
   EXPECT_EQ(default_task_config("count01").max_len, 20);
-  EXPECT_EQ(error_of([] { task_entry("nope"); }), "unknown task 'nope' (use max-of-list or count01)");
+  EXPECT_EQ(error_of([] { task_entry("nope"); }), "unknown task 'nope' (use max-of-list, count01 or file)");
 }
 
 // Runs in a forked child (EXPECT_EXIT): the registration stays there.
@@ -65,7 +64,7 @@ void register_echo_and_check() {
   register_task("echo", {field_option(width, &TaskConfig::test_mod, 3)},
                 [](const TaskConfig& c) { return std::make_unique<EchoTask>(c); });
   CHECK_OR_EXIT(make_task(default_task_config("echo"))->name() == "echo");
-  CHECK_OR_EXIT(error_of([] { task_entry("nope"); }) == "unknown task 'nope' (use max-of-list, count01 or echo)");
+  CHECK_OR_EXIT(error_of([] { task_entry("nope"); }) == "unknown task 'nope' (use max-of-list, count01, file or echo)");
   const TrainOption* o = find_train_option("echo_width");
   CHECK_OR_EXIT(o != nullptr && o->task == "echo");
   CHECK_OR_EXIT(option_help(*o) == "Echo: width (default 3)");
@@ -84,5 +83,5 @@ TEST(TaskRegistry, OneCallAddsATaskItsOptionsAndItsName) {
   EXPECT_EXIT(register_echo_and_check(), ::testing::ExitedWithCode(0), "");
 }
 
-}  // namespace
+}  // namespace tasks_registry_test
 }  // namespace hc

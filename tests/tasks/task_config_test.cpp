@@ -9,8 +9,7 @@
 #include "tasks/max_of_list.hpp"
 
 namespace hc {
-namespace {
-
+namespace tasks_task_config_test {  // this file's own names (unity builds batch test files)
 using testing::error_of;
 
 TaskConfig with_name(const std::string& name) {
@@ -26,9 +25,9 @@ TEST(TaskConfig, DefaultsValidateForBothTasks) {
 
 TEST(TaskConfig, UnknownTaskNameSaysWhichNamesExist) {
   EXPECT_EQ(error_of([] { with_name("max").validate(); }),
-            "unknown task 'max' (use max-of-list or count01)");
+            "unknown task 'max' (use max-of-list, count01 or file)");
   EXPECT_EQ(error_of([] { make_task(with_name("sort")); }),
-            "unknown task 'sort' (use max-of-list or count01)");
+            "unknown task 'sort' (use max-of-list, count01 or file)");
 }
 
 TEST(TaskConfig, EachBadValueIsRejectedNamingItsOption) {
@@ -150,5 +149,5 @@ TEST(TaskSplit, AnEmptySplitFailsWithAFixInsteadOfLoopingForever) {
   EXPECT_NO_THROW(task->sample(rng, Split::Train));
 }
 
-}  // namespace
+}  // namespace tasks_task_config_test
 }  // namespace hc

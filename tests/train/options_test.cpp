@@ -15,8 +15,7 @@
 #include "train/options.hpp"
 
 namespace hc {
-namespace {
-
+namespace train_options_test {  // this file's own names (unity builds batch test files)
 using testing::run_cli;
 
 std::string error_of(const std::function<void()>& f) {
@@ -33,7 +32,7 @@ std::string error_of(const std::function<void()>& f) {
 nlohmann::json sample_value(const TrainOption& o) {
   const OptionSpec& s = o.spec;
   try {
-    const nlohmann::json d = o.get(default_train_config(o.task.empty() ? task_names().back() : o.task));
+    const nlohmann::json d = o.get(default_train_config(o.task.empty() ? std::string("count01") : o.task));
     if (s.name != "task") return check_train_value(o, d);
   } catch (const Error&) {
   }
@@ -42,7 +41,7 @@ nlohmann::json sample_value(const TrainOption& o) {
     case OptionType::Float: return !s.min_open ? s.min : std::isfinite(s.max) && !s.max_open ? s.max : 1.0;
     case OptionType::Bool: return true;
     case OptionType::Seed: return 5;
-    case OptionType::String: return s.choices.empty() ? nlohmann::json(task_names().back()) : nlohmann::json(s.choices[0]);
+    case OptionType::String: return s.choices.empty() ? nlohmann::json(std::string("count01")) : nlohmann::json(s.choices[0]);
   }
   return nullptr;
 }
@@ -146,5 +145,5 @@ TEST(OptionTable, HelpShowsEachTasksDefault) {
   EXPECT_NE(r.output.find("Layers L (default 1)"), std::string::npos) << r.output;
 }
 
-}  // namespace
+}  // namespace train_options_test
 }  // namespace hc
