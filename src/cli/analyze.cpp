@@ -1,6 +1,7 @@
 // headcount analyze: the whole head study (ANALYSES.md part B) on one model.
 // Writes summary.json, one CSV per table and summary.txt into the output
 // directory, and prints the text summary (or, with --json, summary.json).
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -9,6 +10,7 @@
 #include "cli/common.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "interp/edge_scaling.hpp"
 #include "report/report.hpp"
 #include "studies/head_study.hpp"
 #include "tasks/task.hpp"
@@ -31,6 +33,7 @@ struct AnalyzeFlags {
   std::string out;
   int threads = 0;
   bool json = false;
+  bool quiet = false;      // no progress lines on stderr
   bool png = false;        // also png/<figure>.png through headless Chromium
   bool no_report = false;  // skip report.html
 };
@@ -40,6 +43,20 @@ std::string default_out(const LoadedModel& m, const std::string& path) {
   if (m.from_run_dir) return (fs::path(path) / "analysis").string();
   const fs::path p(path);
   return (p.parent_path() / (p.stem().string() + "-analysis")).string();
+}
+
+// What a progress line adds for the one analysis that stays slow on deeper
+// models: edge scaling has no shortcut beyond one layer, so it runs one hooked
+// forward pass over the evaluation set per (head or pair, s, mode).
+std::string progress_note(const std::string& analysis, const ModelConfig& c, const HeadStudyOptions& opt, size_t n) {
+  if (analysis != "edge_scaling" || c.n_layers == 1) return "";
+  const EdgeScalingOptions eo;
+  const size_t heads = size_t(c.n_layers) * size_t(c.n_heads);
+  const size_t pool = opt.heads_of_interest.empty() ? heads : opt.heads_of_interest.size();
+  const size_t passes = (heads + pool * (pool - 1) / 2) * eo.grid.size() * eo.modes.size();
+  return " (" + std::to_string(c.n_layers) + " layers, no shortcut: " + std::to_string(passes) +
+         " forward passes over " + std::to_string(n) + " examples; --heads-of-interest, a smaller --n or --only "
+         "without edge_scaling shorten it)";
 }
 
 // report.html (docs/REPORT.md): the tables just written, the model card, the
@@ -79,14 +96,29 @@ void run(const AnalyzeFlags& f) {
   const std::string out = f.out.empty() ? default_out(m, f.load.path) : f.out;
   ensure_writable_dir(out);
 
+  // Progress on stderr: which analysis is running and the time so far.
+  const auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  const bool progress = !f.quiet && !f.json;
+  if (progress) {
+    opt.on_start = [&](const std::string& name) {
+      std::fprintf(stderr, "[%6.1f s] analyze: %s%s\n", elapsed(), name.c_str(),
+                   progress_note(name, c, opt, ds.examples.size()).c_str());
+      std::fflush(stderr);
+    };
+  }
   const HeadStudy st = head_study(*m.model, *m.task, ds, opt);
+  if (progress) std::fprintf(stderr, "[%6.1f s] analyze: writing the tables%s\n", elapsed(), f.no_report ? "" : " and report.html");
   for (const auto& t : st.tables) write_csv(t, out);
   write_file_atomic((fs::path(out) / "summary.json").string(), st.summary.dump(2) + "\n");
   write_file_atomic((fs::path(out) / "summary.txt").string(), st.text);
   ReportResult report;
   if (!f.no_report) report = write_analyze_report(f, m, ds, st, out);
+  if (progress) std::fprintf(stderr, "[%6.1f s] analyze: done\n", elapsed());
   if (f.json) {
-    std::cout << st.summary.dump(2) << "\n";
+    nlohmann::json j = st.summary;  // summary.json, plus where it was written
+    j["out"] = out;
+    std::cout << j.dump(2) << "\n";
     return;
   }
   for (const auto& note : m.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
@@ -119,7 +151,8 @@ void register_analyze(CLI::App& app) {
                   "Invariance families in the text form, blank lines between families (default: generated)");
   sub->add_option("--out", f->out, "Output directory (default: RUN/analysis or WEIGHTS-STEM-analysis)");
   sub->add_option("--threads", f->threads, "Threads (default: all cores; results do not depend on it)");
-  sub->add_flag("--json", f->json, "Print summary.json instead of the text summary");
+  sub->add_flag("--json", f->json, "Print summary.json instead of the text summary (no progress lines)");
+  sub->add_flag("--quiet", f->quiet, "No progress lines on stderr");
   CLI::Option* png = sub->add_flag("--png", f->png, "Also export each report figure as png/<figure>.png (needs Chromium)");
   sub->add_flag("--no-report", f->no_report, "Do not write report.html")->excludes(png);
   sub->callback([f] { run(*f); });

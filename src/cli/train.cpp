@@ -141,13 +141,15 @@ void run(const TrainFlags& f) {
   }
   TrainResult r = train(cfg, opt, model);
   nlohmann::json j = {{"out", opt.out_dir},
+                      {"task", cfg.task.name},
+                      {"config", to_json(cfg.model)},
                       {"parameters", model.params().size()},
                       {"steps", r.steps_done},
                       {"seconds", r.seconds},
                       {"steps_per_second", r.steps_per_second},
                       {"accuracy", r.final_eval.accuracy},
                       {"eos_accuracy", r.final_eval.eos_accuracy},
-                      {"n", r.final_eval.n},
+                      {"n_examples", r.final_eval.n},
                       {"reached_target", r.reached_target},
                       {"resumed_from", r.resumed_from},
                       {"skipped_batches", r.skipped_batches}};
@@ -187,7 +189,7 @@ void register_train(CLI::App& app) {
   sub->add_option("--threads", f->threads, "Threads (default: all cores); results do not depend on it");
   sub->add_option("--out", f->out, "Run directory (default runs/TASK-sSEED)");
   sub->add_flag("--quiet", f->quiet, "No progress output");
-  sub->add_flag("--json", f->json, "Print the result as JSON");
+  sub->add_flag("--json", f->json, "Print the result as JSON (schema: docs/CLI.md)");
   sub->add_option("--checkpoint-every", f->checkpoint_every,
                   "Write OUT/checkpoint.safetensors every N steps (default: every evaluation; 0: never)");
   sub->add_option("--resume", f->resume, "Continue the killed run in DIR from its last checkpoint");

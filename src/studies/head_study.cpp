@@ -122,12 +122,14 @@ HeadStudy head_study(const Model<float>& model, const Task& task, const Dataset&
   nlohmann::json& s = st.summary;
   s["model"] = opt.model_source;
   s["task"] = task.name();
-  s["config"] = {{"L", c.n_layers}, {"D", c.d_model}, {"H", c.n_heads}, {"E", c.d_head},
-                 {"V", c.d_vocab},  {"T", c.n_ctx},   {"pos_embed", c.pos_embed}, {"biases", c.biases}};
+  s["config"] = to_json(c);  // the keys of config.json's "model" (docs/CLI.md, the --json schema)
   s["eval_set"] = data.source;
   s["n_examples"] = data.examples.size();
   s["accuracy"] = clean_metric(model, data, po);
   s["analyses"] = run;
+  auto starting = [&](const std::string& name) {
+    if (opt.on_start) opt.on_start(name);
+  };
   auto take = [&](const std::string& name, nlohmann::json summary, std::vector<Table> tables) {
     s[name] = std::move(summary);
     for (auto& t : tables) st.tables.push_back(std::move(t));
@@ -147,6 +149,7 @@ HeadStudy head_study(const Model<float>& model, const Task& task, const Dataset&
     }
   }
   if (wanted("ablation")) {
+    starting("ablation");
     AblationOptions ao;
     ao.threads = opt.threads;
     auto r = ablation_study(model, data, ao);
@@ -155,6 +158,7 @@ HeadStudy head_study(const Model<float>& model, const Task& task, const Dataset&
   if (wanted("edge_scaling") || wanted("attention")) {
     const EdgeTarget target = default_edge_target(task);
     if (wanted("edge_scaling")) {
+    starting("edge_scaling");
       EdgeScalingOptions eo;
       eo.threads = opt.threads;
       eo.pair_heads = opt.heads_of_interest;
@@ -162,23 +166,28 @@ HeadStudy head_study(const Model<float>& model, const Task& task, const Dataset&
       take("edge_scaling", r.summary, std::move(r.tables));
     }
     if (wanted("attention")) {
+    starting("attention");
       auto r = attention_stats(model, task, data, target, opt.threads);
       take("attention", r.summary, std::move(r.tables));
     }
   }
   if (wanted("value_norms")) {
+    starting("value_norms");
     auto r = value_norms(model, task);
     take("value_norms", r.summary, std::move(r.tables));
   }
   if (wanted("invariance")) {
+    starting("invariance");
     auto r = invariance(model, task, families, families_source);
     take("invariance", r.summary, std::move(r.tables));
   }
   if (wanted("dla")) {
+    starting("dla");
     auto r = dla(model, task, data);
     take("dla", r.summary, std::move(r.tables));
   }
   if (wanted("circuits")) {
+    starting("circuits");
     auto r = circuits(model, task);
     take("circuits", r.summary, std::move(r.tables));
   }
@@ -196,6 +205,7 @@ HeadStudy head_study(const Model<float>& model, const Task& task, const Dataset&
     s["train_set"] = train->source;
     s["n_train"] = train->examples.size();
     if (wanted("head_metrics")) {
+    starting("head_metrics");
       auto r = head_metrics(model, task, *train, data);
       nlohmann::json heads = nlohmann::json::array();
       for (const auto& h : r.summary.at("heads"))
@@ -207,11 +217,13 @@ HeadStudy head_study(const Model<float>& model, const Task& task, const Dataset&
       take("head_metrics", r.summary, std::move(r.tables));
     }
     if (wanted("w01_intervention")) {
+    starting("w01_intervention");
       auto r = w01_intervention(model, task, *train, data);
       take("w01_intervention", r.summary, std::move(r.tables));
     }
   }
   if (wanted("logit_dynamics")) {
+    starting("logit_dynamics");
     auto r = logit_dynamics(model, task, data);
     take("logit_dynamics", r.summary, std::move(r.tables));
   }
@@ -239,7 +251,7 @@ std::string num(const nlohmann::json& j, const char* fmt = "%.2f") {
 // Head keys in head order ("0".."15" or "L0H0"..): JSON objects sort keys as
 // strings, which would print head 10 before head 2.
 std::vector<std::string> head_keys(const nlohmann::json& config) {
-  const int L = config["L"].get<int>(), H = config["H"].get<int>();
+  const int L = config["n_layers"].get<int>(), H = config["n_heads"].get<int>();
   std::vector<std::string> keys;
   for (int f = 0; f < L * H; ++f)
     keys.push_back(L == 1 ? std::to_string(f) : "L" + std::to_string(f / H) + "H" + std::to_string(f % H));
@@ -249,7 +261,7 @@ std::vector<std::string> head_keys(const nlohmann::json& config) {
 // The other analyses label heads "head3" (one layer) or "L1H3".
 std::vector<std::string> head_labels(const nlohmann::json& config) {
   std::vector<std::string> keys = head_keys(config);
-  if (config["L"].get<int>() == 1)
+  if (config["n_layers"].get<int>() == 1)
     for (auto& k : keys) k = "head" + k;
   return keys;
 }
@@ -288,10 +300,19 @@ void ablation_text(std::ostringstream& o, const nlohmann::json& a, const std::ve
     drops.push_back({full - acc.get<double>(), h});
   }
   std::sort(drops.rbegin(), drops.rend());
-  o << "  heads that matter most (zero-ablation drop): ";
-  for (size_t i = 0; i < drops.size() && i < 4; ++i)
-    o << (i ? ", " : "") << drops[i].second << " (-" << num(100.0 * drops[i].first, "%.1f") << " pts)";
-  o << "\n";
+  // A head "matters" when removing it costs at least half a point; below
+  // that, naming the largest drops would present noise as a finding.
+  const double matters = 0.005;
+  if (drops.empty() || drops[0].first < matters) {
+    o << "  no head matters alone (largest zero-ablation drop "
+      << num(drops.empty() ? 0.0 : 100.0 * std::max(0.0, drops[0].first), "%.1f") << " pts, below "
+      << num(100.0 * matters, "%.1f") << ")\n";
+  } else {
+    o << "  heads that matter most (zero-ablation drop): ";
+    for (size_t i = 0; i < drops.size() && i < 4 && drops[i].first >= matters; ++i)
+      o << (i ? ", " : "") << drops[i].second << " (-" << num(100.0 * drops[i].first, "%.1f") << " pts)";
+    o << "\n";
+  }
   std::vector<std::pair<double, std::string>> pairs;
   for (const auto& [k, acc] : a["zero"]["pairs"].items()) pairs.push_back({acc.get<double>(), k});
   std::sort(pairs.begin(), pairs.end());
@@ -445,8 +466,8 @@ void count01_text(std::ostringstream& o, const nlohmann::json& s) {
 std::string summary_text(const nlohmann::json& s) {
   std::ostringstream o;
   const auto& c = s["config"];
-  o << "model:    " << s["model"].get<std::string>() << " (" << s["task"].get<std::string>() << ", L" << c["L"] << " H"
-    << c["H"] << " D" << c["D"] << " E" << c["E"] << ")\n";
+  o << "model:    " << s["model"].get<std::string>() << " (" << s["task"].get<std::string>() << ", L" << c["n_layers"]
+    << " H" << c["n_heads"] << " D" << c["d_model"] << " E" << c["d_head"] << ")\n";
   o << "eval set: " << s["eval_set"].get<std::string>() << " (" << s["n_examples"] << " examples)\n";
   o << "accuracy: " << pct(s["accuracy"].get<double>()) << "\n";
   const std::vector<std::string> keys = head_keys(c);
@@ -462,14 +483,29 @@ std::string summary_text(const nlohmann::json& s) {
   }
   if (s.contains("invariance")) o << "\nInvariance (" << s["invariance"]["n_families"] << " families): "
                                   << s["invariance"]["text"].get<std::string>() << "\n";
-  if (s.contains("value_norms")) {
+  const bool count01 = s["task"].get<std::string>() == "count01";
+  if (s.contains("value_norms") && count01) {
+    // Count01's symbols 0, 1, 2 are not numbers: no trend against a value.
+    o << "\nValue norms |W_E W_V W_O| per head and symbol: value_norms.csv\n";
+  } else if (s.contains("value_norms")) {
     o << "\nValue norms |W_E W_V W_O| against the number's value:\n  "
       << listing(s["value_norms"]["heads"], head_labels(c), [](const nlohmann::json& j) {
            return j["ov_norm"]["monotone"].get<std::string>() + " (rho " + num(j["ov_norm"]["spearman"]) + ")";
          })
       << "\n";
   }
-  if (s.contains("circuits")) {
+  if (s.contains("circuits") && count01) {
+    // Count01 has nothing to copy: what matters is which logit each symbol raises.
+    std::vector<std::string> symbols;
+    for (const auto& t : s["circuits"]["number_tokens"]) symbols.push_back(t.get<std::string>());
+    o << "\nCircuits, per head: the logit the OV circuit raises most for the symbols " << join(symbols, " / ") << ":\n  "
+      << listing(s["circuits"]["heads"], head_labels(c), [&](const nlohmann::json& j) {
+           std::vector<std::string> raised;
+           for (const auto& t : symbols) raised.push_back(j["ov_argmax"][t].get<std::string>());
+           return join(raised, "/");
+         })
+      << "\n";
+  } else if (s.contains("circuits")) {
     o << "\nCircuits, per head: OV copying (numbers whose own logit wins) / QK of the query token vs the value:\n  "
       << listing(s["circuits"]["heads"], head_labels(c), [](const nlohmann::json& j) {
            return pct(j["ov_copying"].get<double>()) + " / " + j["qk_monotone"].get<std::string>();

@@ -4,6 +4,7 @@
 // direct logit attribution and circuits, on any model and task. Returns one
 // summary JSON, every table, and a text summary a reader can take in within a
 // minute. `headcount analyze` is a thin shell over it.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,8 @@ struct HeadStudyOptions {
   // set scores it). Null: generated from Split::Train, as many examples as the
   // evaluation set, seed `seed`, stream 2 (disjoint from the test split by hash).
   const Dataset* train = nullptr;
+  // Called with an analysis's name just before it runs (progress lines).
+  std::function<void(const std::string& analysis)> on_start;
 };
 
 struct HeadStudy {
