@@ -1,6 +1,7 @@
 // headcount analyze: the whole head study (ANALYSES.md part B) on one model.
 // Writes summary.json, one CSV per table and summary.txt into the output
 // directory, and prints the text summary (or, with --json, summary.json).
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -9,6 +10,7 @@
 #include "cli/common.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "interp/edge_scaling.hpp"
 #include "report/report.hpp"
 #include "interp/analysis.hpp"
 #include "studies/head_study.hpp"
@@ -33,6 +35,7 @@ struct AnalyzeFlags {
   std::string out;
   int threads = 0;
   bool json = false;
+  bool quiet = false;      // no progress lines on stderr
   bool png = false;        // also png/<figure>.png through headless Chromium
   bool no_report = false;  // skip report.html
 };
@@ -42,6 +45,23 @@ std::string default_out(const LoadedModel& m, const std::string& path) {
   if (m.from_run_dir) return (fs::path(path) / "analysis").string();
   const fs::path p(path);
   return (p.parent_path() / (p.stem().string() + "-analysis")).string();
+}
+
+// What a progress line adds for the analyses whose cost grows with depth:
+// ablation's hooked passes, and edge scaling's (run by --only edge_scaling).
+std::string progress_note(const std::string& analysis, const ModelConfig& c, const HeadStudyOptions& opt, size_t n) {
+  if (analysis == "ablation" && c.n_layers > 1)  // the last-layer shortcut (ANALYSES.md)
+    return " (" + std::to_string(c.n_layers) + " layers: one hooked forward pass over " + std::to_string(n) +
+           " examples per set of ablated heads in layers 0.." + std::to_string(c.n_layers - 2) +
+           ", per mode; a smaller --n or --only without ablation shortens it)";
+  if (analysis != "edge_scaling") return "";
+  EdgeScalingOptions eo;
+  eo.pair_heads = opt.heads_of_interest;
+  const size_t passes = edge_scaling_hooked_passes(c, eo);
+  if (passes == 0) return "";
+  return " (" + std::to_string(c.n_layers) + " layers, no shortcut: " + std::to_string(passes) +
+         " hooked forward passes over " + std::to_string(n) + " examples; --heads-of-interest or a smaller --n "
+         "shortens it)";
 }
 
 // report.html (docs/REPORT.md): the tables just written, the model card, the
@@ -91,14 +111,32 @@ void run(const AnalyzeFlags& f) {
   const std::string out = f.out.empty() ? default_out(m, f.load.path) : f.out;
   ensure_writable_dir(out);
 
+  // Progress on stderr: which analysis is running and the time so far.
+  const auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  const bool progress = !f.quiet && !f.json;
+  if (progress) {
+    opt.progress = [&](const std::string& name) {
+      std::fprintf(stderr, "[%6.1f s] analyze: %s%s\n", elapsed(), name.c_str(),
+                   progress_note(name, c, opt, ds.examples.size()).c_str());
+      std::fflush(stderr);
+    };
+  }
   const HeadStudy st = head_study(*m.model, *m.task, ds, opt);
+  if (progress && st.summary.contains("not_run"))
+    for (const auto& [name, why] : st.summary["not_run"].items())
+      std::fprintf(stderr, "[%6.1f s] analyze: left out %s: %s\n", elapsed(), name.c_str(), why.get<std::string>().c_str());
+  if (progress) std::fprintf(stderr, "[%6.1f s] analyze: writing the tables%s\n", elapsed(), f.no_report ? "" : " and report.html");
   for (const auto& t : st.tables) write_csv(t, out);
   write_file_atomic((fs::path(out) / "summary.json").string(), st.summary.dump(2) + "\n");
   write_file_atomic((fs::path(out) / "summary.txt").string(), st.text);
   ReportResult report;
   if (!f.no_report) report = write_analyze_report(f, m, ds, st, out);
+  if (progress) std::fprintf(stderr, "[%6.1f s] analyze: done\n", elapsed());
   if (f.json) {
-    std::cout << st.summary.dump(2) << "\n";
+    nlohmann::json j = st.summary;  // summary.json, plus where it was written
+    j["out"] = out;
+    std::cout << j.dump(2) << "\n";
     return;
   }
   for (const auto& note : m.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
@@ -131,7 +169,8 @@ void register_analyze(CLI::App& app) {
                   "Invariance families in the text form, blank lines between families (default: generated)");
   sub->add_option("--out", f->out, "Output directory (default: RUN/analysis or WEIGHTS-STEM-analysis)");
   add_checked_option(*sub, "--threads", f->threads, 0, 1024, "Threads (default: the idle cores, by load average; results do not depend on it)");
-  sub->add_flag("--json", f->json, "Print summary.json instead of the text summary");
+  sub->add_flag("--json", f->json, "Print summary.json instead of the text summary (no progress lines)");
+  sub->add_flag("--quiet", f->quiet, "No progress lines on stderr");
   CLI::Option* png = sub->add_flag("--png", f->png, "Also export each report figure as png/<figure>.png (needs Chromium)");
   sub->add_flag("--no-report", f->no_report, "Do not write report.html")->excludes(png);
   sub->callback([f] { run(*f); });

@@ -2,6 +2,7 @@
 // fixed evaluation set for `eval --eval-set`.
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 
 #include "cli/common.hpp"
@@ -20,7 +21,21 @@ struct DataFlags {
   uint64_t seed = 1;
   std::string out;
   bool force = false;
+  bool json = false;
 };
+
+// --json: what was written, and without --out the examples themselves.
+void print_json(const DataFlags& f, const Task& task, const Dataset& ds) {
+  nlohmann::json j = {{"task", task.name()},  {"split", f.split},
+                      {"seed", f.seed},       {"n_examples", ds.examples.size()},
+                      {"out", f.out.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.out)}};
+  if (f.out.empty()) {
+    nlohmann::json ex = nlohmann::json::array();
+    for (const auto& e : ds.examples) ex.push_back(task.format(e));
+    j["examples"] = ex;
+  }
+  std::cout << j.dump(2) << "\n";
+}
 
 void run(const DataFlags& f) {
   TaskConfig tc = f.task.apply(default_task_config(registered_tasks().front().name));
@@ -37,10 +52,12 @@ void run(const DataFlags& f) {
   const Split split = f.split == "test" ? Split::Test : Split::Train;
   Dataset ds = generate(*task, split, f.n, f.seed, split == Split::Test ? 1 : 2);
   if (f.out.empty()) {
+    if (f.json) return print_json(f, *task, ds);
     for (const auto& ex : ds.examples) std::printf("%s\n", task->format(ex).c_str());
     return;
   }
   save_text(*task, ds, f.out);
+  if (f.json) return print_json(f, *task, ds);
   std::fprintf(stderr, "wrote %d %s examples of %s to %s\n", f.n, f.split.c_str(), task->name().c_str(), f.out.c_str());
 }
 
@@ -55,6 +72,7 @@ void register_data(CLI::App& app) {
   add_seed_option(*sub, f->seed, "Seed (default 1; with --split test this is the set eval uses for that seed)");
   sub->add_option("--out", f->out, "Output file (default: standard output); an existing file needs --force");
   sub->add_flag("--force", f->force, "Replace an existing --out file");
+  sub->add_flag("--json", f->json, "Print the result as JSON; without --out it holds the examples (schema: docs/CLI.md)");
   sub->callback([f] { run(*f); });
 }
 

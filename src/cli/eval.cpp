@@ -24,9 +24,13 @@ void run(const EvalFlags& f) {
   Dataset ds = eval_dataset(*m.task, f.eval_set, f.n, f.seed);
   EvalResult r = evaluate(*m.model, *m.task, ds, f.threads > 0 ? f.threads : default_threads());
   if (f.json) {
-    nlohmann::json j = {{"accuracy", r.accuracy}, {"eos_accuracy", r.eos_accuracy}, {"seq_accuracy", r.seq_accuracy},
-                        {"loss", r.loss},         {"n", r.n},                       {"correct", int(r.accuracy * r.n + 0.5)},
-                        {"task", m.task->name()}, {"model", m.source},              {"eval_set", ds.source}};
+    // Keys as in the schema of docs/CLI.md.
+    nlohmann::json j = {{"model", m.source},           {"task", m.task->name()},
+                        {"config", to_json(m.config.model)}, {"eval_set", ds.source},
+                        {"n_examples", r.n},           {"n_correct", int(r.accuracy * r.n + 0.5)},
+                        {"accuracy", r.accuracy},      {"eos_accuracy", r.eos_accuracy},
+                        {"seq_accuracy", r.seq_accuracy}, {"loss", r.loss},
+                        {"notes", m.notes}};
     std::cout << j.dump(2) << "\n";
     return;
   }
@@ -49,7 +53,7 @@ void register_eval(CLI::App& app) {
   add_checked_option(*sub, "--n", f->n, 1, 10000000, "Size of the generated held-out set (default 5000, at most 10000000)");
   add_seed_option(*sub, f->seed, "Seed of the generated held-out set (default 1)");
   add_checked_option(*sub, "--threads", f->threads, 0, 1024, "Threads (default: the idle cores, by load average)");
-  sub->add_flag("--json", f->json, "Print {\"accuracy\", \"n\", ...} as JSON");
+  sub->add_flag("--json", f->json, "Print the result as JSON (schema: docs/CLI.md)");
   sub->callback([f] { run(*f); });
 }
 

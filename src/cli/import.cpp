@@ -34,7 +34,8 @@ void run(const ImportFlags& f) {
   save_run(staged.path(), cfg, *m.model);
   staged.commit();
   if (f.json) {
-    nlohmann::json j = {{"out", f.out}, {"task", cfg.task.name}, {"model", to_json(cfg.model)},
+    nlohmann::json j = {{"model", m.source},           {"out", f.out},
+                        {"task", cfg.task.name},       {"config", to_json(cfg.model)},
                         {"parameters", m.model->params().size()}, {"notes", m.notes}};
     std::cout << j.dump(2) << "\n";
     return;
@@ -55,7 +56,7 @@ void register_import(CLI::App& app) {
   f->load.add_to(*sub);
   sub->add_option("--out", f->out, "The run directory to write")->required();
   sub->add_flag("--force", f->force, "Replace an existing --out whole");
-  sub->add_flag("--json", f->json, "Print the result as JSON");
+  sub->add_flag("--json", f->json, "Print the result as JSON (schema: docs/CLI.md)");
   sub->callback([f] { run(*f); });
 }
 

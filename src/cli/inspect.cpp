@@ -1,5 +1,6 @@
-// headcount inspect: one example through the model: tokens, prediction, and
-// each head's attention from the answer position.
+// headcount inspect: one example or prompt through the model: its tokens, the
+// prediction with the top-k probabilities, every layer's attention from the
+// query position, and optionally the prediction with some heads ablated.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -8,6 +9,7 @@
 
 #include "cli/common.hpp"
 #include "core/error.hpp"
+#include "interp/ablation.hpp"
 
 namespace hc::cli {
 
@@ -15,9 +17,11 @@ namespace {
 
 struct InspectFlags {
   LoadFlags load;
-  std::string example, eval_set;
+  std::string example, eval_set, ablate;
   int index = 0;
   uint64_t seed = 1;
+  int top_k = 3;
+  std::optional<int> layer;
   bool json = false;
 };
 
@@ -30,68 +34,220 @@ std::vector<double> softmax(const float* z, int V) {
   return p;
 }
 
+std::string trim(const std::string& s) {
+  const size_t a = s.find_first_not_of(" \t\r\n"), b = s.find_last_not_of(" \t\r\n");
+  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
+}
+
+// A whole example, or a prompt that stops at the query token (ANS, `=`): the
+// task's own answer and EOS complete it (exactly one answer parses, since the
+// parser checks the answer).
+Example parse_example_or_prompt(const Task& task, const std::string& text) {
+  const std::string t = trim(text);
+  try {
+    return task.parse(t, 1);
+  } catch (const Error& whole) {
+    const auto& names = task.vocab();
+    for (const auto& answer : names) {
+      try {
+        return task.parse(t + " " + answer + " " + names[size_t(task.eos_token())], 1);
+      } catch (const Error&) {
+      }
+    }
+    std::string why = whole.what();
+    if (why.rfind("line 1: ", 0) == 0) why = why.substr(8);  // one line: its number says nothing
+    throw Error("--example '" + t + "': not an example of " + task.name() + " (" + why +
+                "), nor a prompt that ends at its query token: give e.g. " +
+                (task.name() == "count01" ? "\"0 1 1 2 =\"" : "\"BOS 3 SEP 7 SEP 2 SEP 5 SEP 1 ANS\"") +
+                " or a whole example with its answer and EOS");
+  }
+}
+
+// "L0H1,L1H2" or flat numbers "1,6" -> a mask over the flat head numbering.
+uint64_t parse_ablation(const std::string& list, const ModelConfig& c) {
+  const int n = c.n_layers * c.n_heads;
+  uint64_t mask = 0;
+  size_t start = 0;
+  while (start <= list.size()) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    const std::string item = trim(list.substr(start, comma - start));
+    start = comma + 1;
+    int flat = -1;
+    int l = -1, h = -1;
+    char tail = 0;
+    if (std::sscanf(item.c_str(), "L%dH%d%c", &l, &h, &tail) == 2) {
+      if (l < 0 || l >= c.n_layers || h < 0 || h >= c.n_heads)
+        throw Error("--ablate: head " + item + " is out of range: the model has " + std::to_string(c.n_layers) +
+                    " layer(s) of " + std::to_string(c.n_heads) + " heads (L0H0..L" + std::to_string(c.n_layers - 1) +
+                    "H" + std::to_string(c.n_heads - 1) + ")");
+      flat = l * c.n_heads + h;
+    } else if (!item.empty() && item.find_first_not_of("0123456789") == std::string::npos && item.size() < 4) {
+      flat = std::stoi(item);
+      if (flat >= n)
+        throw Error("--ablate: head " + item + " is out of range: the model has " + std::to_string(n) +
+                    " heads, numbered 0.." + std::to_string(n - 1) + " (layer * " + std::to_string(c.n_heads) +
+                    " + head)");
+    } else {
+      throw Error("--ablate: '" + item + "' is not a head: give comma-separated heads such as L0H1,L1H2 or 1,6");
+    }
+    mask |= 1ull << flat;
+  }
+  return mask;
+}
+
+struct Prediction {
+  std::vector<double> p_answer, p_next;  // [V] at the query position and the one after
+  int answer = 0, next = 0;              // argmax of each
+};
+
+Prediction predict(const Activations<float>& a, int qp, int V) {
+  Prediction p;
+  p.p_answer = softmax(a.logits.data() + size_t(qp) * V, V);
+  p.p_next = softmax(a.logits.data() + size_t(qp + 1) * V, V);
+  p.answer = int(std::max_element(p.p_answer.begin(), p.p_answer.end()) - p.p_answer.begin());
+  p.next = int(std::max_element(p.p_next.begin(), p.p_next.end()) - p.p_next.begin());
+  return p;
+}
+
+std::vector<int> top_tokens(const std::vector<double>& p, int k) {
+  std::vector<int> order(p.size());
+  for (size_t v = 0; v < p.size(); ++v) order[v] = int(v);
+  std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return p[size_t(x)] > p[size_t(y)]; });
+  order.resize(std::min(order.size(), size_t(k)));
+  return order;
+}
+
 void run(const InspectFlags& f) {
   LoadedModel m = load_model(f.load);
   const Task& task = *m.task;
+  const ModelConfig& c = m.model->config();
+  const int T = c.n_ctx, V = c.d_vocab, H = c.n_heads, L = c.n_layers;
+  if (f.top_k < 1) throw Error("--top-k must be at least 1 (got " + std::to_string(f.top_k) + ")");
+  if (f.layer && (*f.layer < 0 || *f.layer >= L))
+    throw Error("--layer " + std::to_string(*f.layer) + " is out of range: the model has " + std::to_string(L) +
+                " layer(s), numbered 0.." + std::to_string(L - 1));
+  const uint64_t ablated = f.ablate.empty() ? 0 : parse_ablation(f.ablate, c);
   Example ex;
   std::string origin;
   if (!f.example.empty()) {
-    ex = task.parse(f.example, 1);
+    ex = parse_example_or_prompt(task, f.example);
     origin = "--example";
   } else {
-    Dataset ds = eval_dataset(task, f.eval_set, std::max(f.index + 1, 1), f.seed);
-    if (f.index < 0 || f.index >= int(ds.examples.size()))
+    if (f.index < 0)
+      throw Error("--index " + std::to_string(f.index) + " is out of range: examples are numbered from 0");
+    Dataset ds = eval_dataset(task, f.eval_set, f.index + 1, f.seed);
+    if (f.index >= int(ds.examples.size()))
       throw Error("--index " + std::to_string(f.index) + " is out of range: " + ds.source + " has " +
                   std::to_string(ds.examples.size()) + " examples");
     ex = ds.examples[size_t(f.index)];
     origin = ds.source + ", example " + std::to_string(f.index);
   }
-  const ModelConfig& c = m.model->config();
-  const int T = c.n_ctx, V = c.d_vocab, H = c.n_heads, L = c.n_layers;
   Activations<float> a;
   m.model->run_full(ex.seq.data(), 1, nullptr, 0, nullptr, a);
   const int qp = ex.query_pos;
-  auto p_ans = softmax(a.logits.data() + size_t(qp) * V, V);
-  auto p_next = softmax(a.logits.data() + size_t(qp + 1) * V, V);
-  const int pred = int(std::max_element(p_ans.begin(), p_ans.end()) - p_ans.begin());
-  const int pred_next = int(std::max_element(p_next.begin(), p_next.end()) - p_next.begin());
+  const Prediction clean = predict(a, qp, V);
+  std::optional<Prediction> abl;
+  if (ablated) {
+    // Zero ablation of z at every position, through the analyses' own setter.
+    Dataset one;
+    one.examples = {ex};
+    auto refs = std::make_shared<AblationRefs>();
+    refs->mode = AblationMode::zero;
+    refs->L = L, refs->T = T, refs->H = H, refs->E = c.d_head;
+    Hooks<float> hooks;
+    ablation_setter(*m.model, refs, {ablated})(0, Chunk{&one, 0, 1, nullptr, nullptr}, hooks);
+    Activations<float> b;
+    m.model->run_full(ex.seq.data(), 1, nullptr, 0, &hooks, b);
+    abl = predict(b, qp, V);
+  }
   const auto& names = task.vocab();
-  const auto& pat = a.layers[L - 1].pattern;  // [1,H,T,T]
-  const int last_key = qp;
+  std::vector<int> layers;
+  for (int l = 0; l < L; ++l)
+    if (!f.layer || *f.layer == l) layers.push_back(l);
+  auto weight = [&](int l, int h, int j) { return a.layers[size_t(l)].pattern[(size_t(h) * T + qp) * T + j]; };
+  auto head_label = [&](int l, int h) { return head_key(c, l * H + h); };
 
   if (f.json) {
-    nlohmann::json tokens = nlohmann::json::array(), attn = nlohmann::json::array();
-    for (int t = 0; t <= qp + 1; ++t) tokens.push_back(names[ex.seq[t]]);
-    for (int h = 0; h < H; ++h) {
-      nlohmann::json row = nlohmann::json::array();
-      for (int j = 0; j <= last_key; ++j) row.push_back(pat[(size_t(h) * T + qp) * T + j]);
-      attn.push_back(row);
+    auto top_json = [&](const std::vector<double>& p) {
+      nlohmann::json t = nlohmann::json::array();
+      for (int v : top_tokens(p, f.top_k)) t.push_back({{"token", names[size_t(v)]}, {"probability", p[size_t(v)]}});
+      return t;
+    };
+    nlohmann::json tokens = nlohmann::json::array(), keys = nlohmann::json::array(), attn = nlohmann::json::array();
+    for (int t = 0; t <= qp + 1; ++t) tokens.push_back(names[size_t(ex.seq[size_t(t)])]);
+    for (int j = 0; j <= qp; ++j) keys.push_back(names[size_t(ex.seq[size_t(j)])]);
+    for (int l : layers)
+      for (int h = 0; h < H; ++h) {
+        nlohmann::json w = nlohmann::json::array();
+        for (int j = 0; j <= qp; ++j) w.push_back(weight(l, h, j));
+        attn.push_back({{"layer", l}, {"head", h}, {"weights", w}});
+      }
+    nlohmann::json j = {{"model", m.source},
+                        {"task", task.name()},
+                        {"config", to_json(c)},
+                        {"example", task.format(ex)},
+                        {"origin", origin},
+                        {"tokens", tokens},
+                        {"query_position", qp},
+                        {"answer", names[size_t(ex.answer)]},
+                        {"prediction", names[size_t(clean.answer)]},
+                        {"probability", clean.p_answer[size_t(clean.answer)]},
+                        {"correct", clean.answer == ex.answer},
+                        {"top_k", top_json(clean.p_answer)},
+                        {"next_prediction", names[size_t(clean.next)]},
+                        {"next_probability", clean.p_next[size_t(clean.next)]},
+                        {"attention_keys", keys},
+                        {"attention_patterns", attn},
+                        {"notes", m.notes}};
+    if (abl) {
+      nlohmann::json heads = nlohmann::json::array();
+      for (int h = 0; h < L * H; ++h)
+        if (ablated >> h & 1) heads.push_back(head_key(c, h));
+      j["ablated"] = {{"mode", "zero"},
+                       {"heads", heads},
+                       {"prediction", names[size_t(abl->answer)]},
+                       {"probability", abl->p_answer[size_t(abl->answer)]},
+                       {"correct", abl->answer == ex.answer},
+                       {"top_k", top_json(abl->p_answer)},
+                       {"next_prediction", names[size_t(abl->next)]},
+                       {"next_probability", abl->p_next[size_t(abl->next)]}};
     }
-    nlohmann::json j = {{"example", task.format(ex)}, {"tokens", tokens},     {"query_position", qp},
-                        {"answer", names[ex.answer]}, {"prediction", names[pred]},
-                        {"probability", p_ans[pred]}, {"next_prediction", names[pred_next]},
-                        {"attention_layer", L - 1},   {"attention", attn}};
     std::cout << j.dump(2) << "\n";
     return;
   }
   for (const auto& note : m.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
-  std::printf("example:    %s  (%s)\n", task.format(ex).c_str(), origin.c_str());
-  std::vector<int> order(V);
-  for (int v = 0; v < V; ++v) order[v] = v;
-  std::sort(order.begin(), order.end(), [&](int x, int y) { return p_ans[x] > p_ans[y]; });
-  std::printf("prediction at %s (position %d): %s (p %.3f)  answer %s  %s\n", names[ex.seq[qp]].c_str(), qp,
-              names[pred].c_str(), p_ans[pred], names[ex.answer].c_str(), pred == ex.answer ? "correct" : "WRONG");
-  std::printf("  runners-up: %s %.3f, %s %.3f\n", names[order[1]].c_str(), p_ans[order[1]], names[order[2]].c_str(),
-              p_ans[order[2]]);
-  std::printf("prediction at position %d: %s (p %.3f)\n", qp + 1, names[pred_next].c_str(), p_next[pred_next]);
-  std::printf("attention from position %d (%s), layer %d, percent per key:\n", qp, names[ex.seq[qp]].c_str(), L - 1);
-  std::printf("%-6s", "head");
-  for (int j = 0; j <= last_key; ++j) std::printf("%5s", names[ex.seq[j]].c_str());
-  std::printf("\n");
-  for (int h = 0; h < H; ++h) {
-    std::printf("%-6d", h);
-    for (int j = 0; j <= last_key; ++j) std::printf("%5.0f", 100 * pat[(size_t(h) * T + qp) * T + j]);
+  auto print_top = [&](const std::vector<double>& p) {
+    std::printf("  top %d:", f.top_k);
+    for (int v : top_tokens(p, f.top_k)) std::printf("  %s %.3f", names[size_t(v)].c_str(), p[size_t(v)]);
     std::printf("\n");
+  };
+  std::printf("example:    %s  (%s)\n", task.format(ex).c_str(), origin.c_str());
+  std::printf("prediction at %s (position %d): %s (p %.3f)  answer %s  %s\n", names[size_t(ex.seq[size_t(qp)])].c_str(),
+              qp, names[size_t(clean.answer)].c_str(), clean.p_answer[size_t(clean.answer)],
+              names[size_t(ex.answer)].c_str(), clean.answer == ex.answer ? "correct" : "WRONG");
+  print_top(clean.p_answer);
+  std::printf("prediction at position %d: %s (p %.3f)\n", qp + 1, names[size_t(clean.next)].c_str(),
+              clean.p_next[size_t(clean.next)]);
+  if (abl) {
+    std::printf("with %s zero-ablated: %s (p %.3f)  answer %s  %s%s\n", f.ablate.c_str(),
+                names[size_t(abl->answer)].c_str(), abl->p_answer[size_t(abl->answer)], names[size_t(ex.answer)].c_str(),
+                abl->answer == ex.answer ? "correct" : "WRONG",
+                abl->answer == clean.answer ? "" : "  (the prediction changed)");
+    print_top(abl->p_answer);
+    std::printf("  at position %d: %s (p %.3f)\n", qp + 1, names[size_t(abl->next)].c_str(),
+                abl->p_next[size_t(abl->next)]);
+  }
+  for (int l : layers) {
+    std::printf("attention from position %d (%s), layer %d, percent per key:\n", qp,
+                names[size_t(ex.seq[size_t(qp)])].c_str(), l);
+    std::printf("%-6s", "head");
+    for (int j = 0; j <= qp; ++j) std::printf("%5s", names[size_t(ex.seq[size_t(j)])].c_str());
+    std::printf("\n");
+    for (int h = 0; h < H; ++h) {
+      std::printf("%-6s", head_label(l, h).c_str());
+      for (int j = 0; j <= qp; ++j) std::printf("%5.0f", 100 * weight(l, h, j));
+      std::printf("\n");
+    }
   }
 }
 
@@ -99,13 +255,21 @@ void run(const InspectFlags& f) {
 
 void register_inspect(CLI::App& app) {
   auto f = std::make_shared<InspectFlags>();
-  CLI::App* sub = app.add_subcommand("inspect", "Show one example: tokens, prediction, per-head attention");
-  sub->add_option("--example", f->example, "The example in the text form, e.g. \"BOS 3 SEP 7 SEP 2 SEP 5 SEP 1 ANS 7 EOS\"");
-  sub->add_option("--eval-set", f->eval_set, "Take the example from this text file");
+  CLI::App* sub = app.add_subcommand(
+      "inspect", "Show one example or prompt: prediction with top-k probabilities, every layer's attention, ablations");
+  CLI::Option* example = sub->add_option(
+      "--example", f->example,
+      "An example or a prompt ending at the query token, e.g. \"BOS 3 SEP 7 SEP 2 SEP 5 SEP 1 ANS\" or \"0 1 1 2 =\"");
+  sub->add_option("--eval-set", f->eval_set, "Take the example from this text file")->excludes(example);
   f->load.add_to(*sub);  // after --eval-set: the command's flag, not the file task's
-  add_checked_option(*sub, "--index", f->index, 0, 100000000, "Which example of the evaluation set (default 0)");
-  add_seed_option(*sub, f->seed, "Seed of the generated held-out set (default 1)");
-  sub->add_flag("--json", f->json, "Print as JSON");
+  add_checked_option(*sub, "--index", f->index, 0, 100000000, "Which example of the evaluation set (default 0)")
+      ->excludes(example);
+  add_seed_option(*sub, f->seed, "Seed of the generated held-out set (default 1)")->excludes(example);
+  add_checked_option(*sub, "--top-k", f->top_k, 1, 100000, "How many of the most likely tokens to show (default 3)");
+  add_checked_option(*sub, "--layer", f->layer, 0, 1000, "Show only this layer's attention (default: every layer)");
+  sub->add_option("--ablate", f->ablate,
+                  "Also predict with these heads zero-ablated, e.g. L0H1,L1H2 (or flat numbers 1,6)");
+  sub->add_flag("--json", f->json, "Print as JSON (schema: docs/CLI.md)");
   sub->callback([f] { run(*f); });
 }
 

@@ -24,12 +24,14 @@ void run(const ReproduceFlags& f, const std::string& command) {
   opt.out = f.out;
   opt.full = f.full;
   opt.jobs = f.jobs > 0 ? f.jobs : default_threads();
-  opt.progress = !f.quiet;
+  opt.progress = !f.quiet && !f.json;
   opt.command = command;
   const ReproducePlan plan = f.full ? ReproducePlan::full() : ReproducePlan::quick();
   const ReproduceResult r = run_reproduce(opt, plan);
   if (f.json) {
-    std::cout << r.summary.dump(2) << "\n";
+    nlohmann::json j = r.summary;  // summary.json, plus where it was written
+    j["out"] = f.out;
+    std::cout << j.dump(2) << "\n";
     return;
   }
   std::cout << r.markdown << "\nwrote " << f.out << "/REPRODUCTION.md, summary.json and " << r.tables.size()
@@ -44,9 +46,9 @@ void register_reproduce(CLI::App& app) {
       "reproduce", "Reproduce the Count01 paper's claims and run the Max-of-List head study (one output directory)");
   sub->add_option("--out", f->out, "Output directory (default: reproduce)");
   sub->add_flag("--full", f->full, "More seeds and the full training recipes (default: the quick study, about 1.5 min on 2 cores)");
-  sub->add_option("--jobs", f->jobs, "Models trained at once, one core each (default: the idle cores, by load average; results do not depend on it)")
-      ->check(CLI::Range(1, 1024));
-  sub->add_flag("--json", f->json, "Print summary.json instead of REPRODUCTION.md");
+  add_checked_option(*sub, "--jobs", f->jobs, 1, 1024,
+                     "Models trained at once, one core each (default: the idle cores, by load average; results do not depend on it)");
+  sub->add_flag("--json", f->json, "Print summary.json instead of REPRODUCTION.md (no stage lines)");
   sub->add_flag("--quiet", f->quiet, "No stage lines on stderr");
   sub->callback([f] {
     std::string cmd = "headcount reproduce";

@@ -180,7 +180,8 @@ int run(const TrainFlags& f) {
   if (r.interrupted) {
     const std::string ck_file = checkpoint_path(out);
     std::error_code ec;
-    if (std::filesystem::is_regular_file(ck_file, ec)) {
+    const bool resumable = std::filesystem::is_regular_file(ck_file, ec);
+    if (resumable) {
       const Checkpoint saved = load_checkpoint(ck_file);
       std::fprintf(stderr,
                    "interrupted at step %lld of %lld; the checkpoint (step %lld) is %s\n"
@@ -192,20 +193,28 @@ int run(const TrainFlags& f) {
                    (long long)r.steps_done, (long long)cfg.steps);
     }
     if (f.json)
-      std::cout << nlohmann::json({{"out", out}, {"interrupted", true}, {"steps", r.steps_done},
-                                   {"checkpoint", ck_file}, {"resume", "headcount train --resume " + shell_word(out)}})
+      std::cout << nlohmann::json({{"out", out},
+                                   {"task", cfg.task.name},
+                                   {"config", to_json(cfg.model)},
+                                   {"interrupted", true},
+                                   {"steps", r.steps_done},
+                                   {"checkpoint", resumable ? nlohmann::json(ck_file) : nlohmann::json(nullptr)},
+                                   {"resume", resumable ? nlohmann::json("headcount train --resume " + shell_word(out))
+                                                        : nlohmann::json(nullptr)}})
                        .dump(2)
                 << "\n";
     return kInterruptedExit;
   }
   nlohmann::json j = {{"out", out},
+                      {"task", cfg.task.name},
+                      {"config", to_json(cfg.model)},
                       {"parameters", model.params().size()},
                       {"steps", r.steps_done},
                       {"seconds", r.seconds},
                       {"steps_per_second", r.steps_per_second},
                       {"accuracy", r.final_eval.accuracy},
                       {"eos_accuracy", r.final_eval.eos_accuracy},
-                      {"n", r.final_eval.n},
+                      {"n_examples", r.final_eval.n},
                       {"reached_target", r.reached_target},
                       {"resumed_from", r.resumed_from},
                       {"skipped_batches", r.skipped_batches}};
@@ -238,7 +247,7 @@ void register_train(CLI::App& app) {
   sub->add_flag("--force", f->force,
                 "Replace an existing --out whole (the new run is built beside it and swapped in when it stops)");
   sub->add_flag("--quiet", f->quiet, "No progress output");
-  sub->add_flag("--json", f->json, "Print the result as JSON");
+  sub->add_flag("--json", f->json, "Print the result as JSON (schema: docs/CLI.md)");
   add_checked_option(*sub, "--checkpoint-every", f->checkpoint_every, 0, 100000000,
                      "Write OUT/checkpoint.safetensors every N steps (default: every evaluation; 0: never)");
   sub->add_option("--resume", f->resume, "Continue the killed run in DIR from its last checkpoint");

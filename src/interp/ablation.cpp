@@ -207,18 +207,21 @@ AblationResult ablation_study(const Model<float>& model, const Dataset& data, co
   const int n = c.n_layers * c.n_heads;
   if (n > 64) throw Error("ablation: the model has " + std::to_string(n) + " heads; at most 64 are supported");
   const uint64_t all = n == 64 ? ~0ull : (1ull << n) - 1;
-  const bool linear = c.n_layers == 1 && !opt.force_hooked;
-  // Every subset: by the Gray-code walk (linear), or by 2^H hooked forwards,
-  // which is only affordable for small H.
-  const int max_subsets = linear ? opt.max_subset_heads : std::min(opt.max_subset_heads, 10);
-  const bool subsets = n <= max_subsets;
+  // The linear shortcut in the last layer (ablation_linear.hpp): one hooked
+  // forward per set of ablated heads in the earlier layers, none for one layer.
+  const bool linear = !opt.force_hooked;
+  const int n_last = c.n_heads, shift = n - n_last;  // the last layer's heads are bits [shift, n)
+  const uint64_t earlier_all = shift == 0 ? 0 : (1ull << shift) - 1;
+  // Every subset: a Gray-code walk per earlier set (2^shift forwards), or 2^n
+  // hooked forwards; either only while affordable.
+  const bool subsets = n <= opt.max_subset_heads && (linear ? shift : n) <= 10;
 
   PatchOptions po;
   po.threads = opt.threads;
   const double full = clean_metric(model, data, po);
   const double threshold = opt.sufficient_fraction * full;
   AblationResult res;
-  res.summary = {{"method", linear ? "linear" : "hooked"},
+  res.summary = {{"method", !linear ? "hooked" : shift == 0 ? "linear" : "linear_last_layer"},
                  {"full_accuracy", full},
                  {"threshold", threshold},
                  {"sufficient_fraction", opt.sufficient_fraction},
@@ -237,12 +240,27 @@ AblationResult ablation_study(const Model<float>& model, const Dataset& data, co
   for (AblationMode mode : opt.modes) {
     const std::string m = mode_name(mode);
     auto refs = std::make_shared<const AblationRefs>(ablation_refs(model, mode, data, data, opt.threads));
-    LinearContribs lc;
-    if (linear) lc = linear_contribs(model, data, *refs, opt.threads);
+    // Contributions of the last layer's heads per set of ablated earlier heads,
+    // kept while there are few (a 2-layer, 4-head model needs at most 16).
+    std::map<uint64_t, LinearContribs> lcs;
+    auto contribs = [&](uint64_t earlier) -> const LinearContribs& {
+      auto it = lcs.find(earlier);
+      if (it != lcs.end()) return it->second;
+      if (lcs.size() >= 64) lcs.clear();
+      return lcs.emplace(earlier, linear_contribs(model, data, *refs, opt.threads, earlier)).first->second;
+    };
     auto eval = [&](const std::vector<uint64_t>& masks) {
       if (!linear) return patch_sweep(model, data, int(masks.size()), ablation_setter(model, refs, masks), po);
       std::vector<double> out(masks.size());
-      for_each_job(int(int(masks.size())), std::max(1, opt.threads), [&](int k) { out[size_t(k)] = linear_accuracy(lc, masks[size_t(k)]); });
+      std::map<uint64_t, std::vector<int>> by_earlier;  // earlier set -> indices into masks
+      for (int k = 0; k < int(masks.size()); ++k) by_earlier[masks[size_t(k)] & earlier_all].push_back(k);
+      for (const auto& group : by_earlier) {
+        const std::vector<int>& idx = group.second;
+        const LinearContribs& lc = contribs(group.first);
+        for_each_job(int(idx.size()), std::max(1, opt.threads), [&](int j) {
+          out[size_t(idx[size_t(j)])] = linear_accuracy(lc, masks[size_t(idx[size_t(j)])] >> shift);
+        });
+      }
       return out;
     };
     nlohmann::json js;
@@ -272,7 +290,11 @@ AblationResult ablation_study(const Model<float>& model, const Dataset& data, co
     if (subsets) {
       std::vector<double> acc;
       if (linear) {
-        acc = all_subsets_accuracy(lc, opt.threads);
+        acc.resize(size_t(1) << n);
+        for (uint64_t earlier = 0; earlier <= earlier_all; ++earlier) {
+          const std::vector<double> last = all_subsets_accuracy(contribs(earlier), opt.threads);
+          for (size_t s = 0; s < last.size(); ++s) acc[earlier | (uint64_t(s) << shift)] = last[s];
+        }
       } else {
         std::vector<uint64_t> masks(size_t(1) << n);
         for (size_t s = 0; s < masks.size(); ++s) masks[s] = s;

@@ -4,8 +4,9 @@
 // (resample), and measure accuracy at the query position. The setters plug
 // into the patch driver; the study (single heads, pairs, "only h kept", every
 // subset for H <= 16, minimal sufficient sets, functional groups) uses the
-// linear shortcut of ablation_linear.hpp for one-layer models and the hooked
-// forward otherwise.
+// linear shortcut of ablation_linear.hpp: exact for one-layer models, and for
+// deeper ones linear in the last layer with one hooked forward per set of
+// ablated earlier-layer heads.
 //
 // Heads are numbered flat, layer * H + head, and sets of heads are bit masks
 // over that numbering (so at most 64 heads).
@@ -65,8 +66,10 @@ struct AblationOptions {
   // ties and a handful of hard examples do not hide a working set, strict
   // enough that a set losing 1% of the examples is not called sufficient.
   double sufficient_fraction = 0.99;
-  int max_subset_heads = 16;  // every subset only for H <= this (2^H sets)
-  bool force_hooked = false;  // use the hooked forward even for 1-layer models
+  // Every subset only for L*H <= this (2^(L*H) sets), and, for more than one
+  // layer, (L-1)*H <= 10 (one forward per set of earlier heads).
+  int max_subset_heads = 16;
+  bool force_hooked = false;  // the hooked forward for every set (tests compare the shortcut with it)
   int threads = 1;
 };
 
@@ -76,7 +79,7 @@ struct AblationResult {
 };
 
 // Summary:
-//  {"method": "linear" | "hooked", "full_accuracy": a, "threshold": t,
+//  {"method": "linear" | "linear_last_layer" | "hooked", "full_accuracy": a, "threshold": t,
 //   "zero": {"single": {"0": acc, ..}, "pairs": {"0,1": acc, ..},
 //            "only": {"0": acc, ..}, "only_pairs": {"0,1": acc, ..},
 //            "subsets_evaluated": 2^H | 0,

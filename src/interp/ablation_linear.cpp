@@ -29,11 +29,19 @@ inline bool correct(const S* z, int V, int answer) {
 }  // namespace
 
 LinearContribs linear_contribs(const Model<float>& model, const Dataset& data, const AblationRefs& refs,
-                               int threads) {
+                               int threads, uint64_t earlier_ablated) {
   const ModelConfig& c = model.config();
-  if (c.n_layers != 1) throw std::logic_error("linear_contribs: the linear shortcut holds for one-layer models only");
   if (data.examples.empty()) throw Error("the evaluation set '" + data.source + "' holds no examples");
-  const int H = c.n_heads, D = c.d_model, E = c.d_head, V = c.d_vocab;
+  const int H = c.n_heads, D = c.d_model, E = c.d_head, V = c.d_vocab, last = c.n_layers - 1;
+  const int n_earlier = last * H;
+  if (n_earlier < 64 && (earlier_ablated >> n_earlier) != 0)
+    throw std::logic_error("linear_contribs: earlier_ablated names a head of the last layer or beyond");
+  // The earlier layers' ablation runs through the hooked forward; the
+  // (non-owning) pointer lives only for this call.
+  Setter earlier;
+  if (earlier_ablated)
+    earlier = ablation_setter(model, std::shared_ptr<const AblationRefs>(&refs, [](const AblationRefs*) {}),
+                              {earlier_ablated});
   LinearContribs out;
   out.N = int(data.examples.size());
   out.H = H;
@@ -43,8 +51,8 @@ LinearContribs linear_contribs(const Model<float>& model, const Dataset& data, c
   for (const auto& ex : data.examples) out.answers.push_back(ex.answer);
 
   const float* WU = model.param(ParamKind::W_U);  // [D,V]
-  const float* WO = model.param(ParamKind::W_O, 0);  // [H,E,D]
-  const float* bO = c.biases ? model.param(ParamKind::b_O, 0) : nullptr;
+  const float* WO = model.param(ParamKind::W_O, last);  // [H,E,D]
+  const float* bO = c.biases ? model.param(ParamKind::b_O, last) : nullptr;
   const float* bU = c.biases ? model.param(ParamKind::b_U) : nullptr;
   // x [D] -> x W_U [V], in double.
   auto unembed = [&](const double* x, double* out_v) {
@@ -64,7 +72,7 @@ LinearContribs linear_contribs(const Model<float>& model, const Dataset& data, c
   std::vector<double> const_repl(size_t(H) * V, 0.0);
   if (refs.mode == AblationMode::mean) {
     std::vector<double> r(static_cast<size_t>(D));
-    for (int h = 0; h < H; ++h) head_term(h, mean_replacement(refs, 0, h, -1, true), &const_repl[size_t(h) * V], r);
+    for (int h = 0; h < H; ++h) head_term(h, mean_replacement(refs, last, h, -1, true), &const_repl[size_t(h) * V], r);
   }
 
   const size_t step = 256, N = size_t(out.N);
@@ -72,14 +80,16 @@ LinearContribs linear_contribs(const Model<float>& model, const Dataset& data, c
   threads = std::max(1, std::min(threads, n_chunks));
   for_each_job(int(n_chunks), threads, [&](int ch) {
     const size_t b0 = size_t(ch) * step, b1 = std::min(N, b0 + step);
-    const Activations<float> a = run_at_queries(model, data, b0, b1);
-    const LayerActs<float>& la = a.layers[0];
+    Hooks<float> hooks;
+    if (earlier) earlier(0, Chunk{&data, b0, int(b1 - b0), nullptr, nullptr}, hooks);
+    const Activations<float> a = run_at_queries(model, data, b0, b1, earlier ? &hooks : nullptr);
+    const LayerActs<float>& la = a.layers[size_t(last)];
     std::vector<double> x(static_cast<size_t>(D)), z(static_cast<size_t>(E)), r(static_cast<size_t>(D)),
         term(static_cast<size_t>(V));
     for (size_t i = b0; i < b1; ++i) {
       const size_t b = i - b0;
       double* full = &out.full[i * V];
-      // base: (embed + pos + b_O) W_U + b_U
+      // base: (resid_pre of the last layer + b_O) W_U + b_U
       for (int d = 0; d < D; ++d) x[size_t(d)] = double(la.xq[b * D + d]) + (bO ? double(bO[d]) : 0.0);
       unembed(x.data(), full);
       if (bU)
@@ -89,7 +99,8 @@ LinearContribs linear_contribs(const Model<float>& model, const Dataset& data, c
         head_term(h, z.data(), term.data(), r);
         double* dl = &out.delta[(i * H + h) * V];
         if (refs.mode == AblationMode::resample) {
-          const float* src = refs.source[0]->values.data() + i * refs.source[0]->per_example;  // [1,H,E]
+          const SourceActs& sa = *refs.source[size_t(last)];
+          const float* src = sa.values.data() + i * sa.per_example;  // [1,H,E]
           for (int e = 0; e < E; ++e) z[size_t(e)] = double(src[h * E + e]);
           head_term(h, z.data(), dl, r);
         } else {

@@ -103,6 +103,10 @@ struct Analysis {
   // when nothing), e.g. invariance on a task with no default families and no
   // --families file. `analyze` skips it by default then, and --only says why.
   std::function<std::string(const AnalysisContext&)> missing_input;
+  // Optional: why `analyze` without --only leaves it out on this model although
+  // it applies ("" to run it), e.g. a cost that grows past minutes with depth.
+  // The head study records the reason under "not_run"; --only runs it.
+  std::function<std::string(const AnalysisContext&)> skip_by_default;
   // Optional cheap checks of the inputs (a families file, say), run for every
   // chosen analysis before any runs, so that bad input fails before minutes
   // of work.

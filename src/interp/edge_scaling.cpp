@@ -271,4 +271,11 @@ EdgeScalingResult edge_scaling(const Model<float>& model, const Dataset& data,
   return res;
 }
 
+size_t edge_scaling_hooked_passes(const ModelConfig& c, const EdgeScalingOptions& opt) {
+  if (c.n_layers == 1 && !opt.force_hooked) return 0;
+  const size_t heads = size_t(c.n_layers) * size_t(c.n_heads);
+  const size_t pool = opt.pair_heads.empty() ? heads : opt.pair_heads.size();
+  return (heads + pool * (pool - 1) / 2) * opt.grid.size() * opt.modes.size();
+}
+
 }  // namespace hc

@@ -78,4 +78,9 @@ struct EdgeScalingResult {
 EdgeScalingResult edge_scaling(const Model<float>& model, const Dataset& data,
                                const EdgeTarget& target, const EdgeScalingOptions& opt);
 
+// Hooked forward passes over the evaluation set that edge_scaling() makes on a
+// model of this shape: (heads + pairs) x grid x modes; 0 where the one-layer
+// shortcut applies (which makes one forward pass).
+size_t edge_scaling_hooked_passes(const ModelConfig& c, const EdgeScalingOptions& opt);
+
 }  // namespace hc

@@ -56,12 +56,11 @@ void model_section(ReportContent& c, const ReportInputs& in) {
   add("model", m.value("source", json()));
   add("task", m.value("task", json()));
   if (m.contains("config"))
-    for (const char* k : {"L", "D", "H", "E", "V", "T", "pos_embed", "biases"})
+    for (const char* k : {"n_layers", "d_model", "n_heads", "d_head", "d_vocab", "n_ctx", "pos_embed", "biases"})
       if (m["config"].contains(k)) add(k, m["config"][k]);
   add("parameters", m.value("parameters", json()));
   if (m.contains("accuracy") && m["accuracy"].is_number()) rows.push_back({"accuracy", pct(m["accuracy"].get<double>())});
   add("evaluation set", m.value("eval_set", json()));
-  b.text("<p>L layers, D d_model, H heads, E d_head, V vocabulary, T context.</p>");
   b.text(table_html({"", ""}, rows, "card"));
   if (!in.train_log.empty() && fs::exists(in.train_log)) {
     const CsvTable log = parse_csv(read_file(in.train_log), in.train_log);
@@ -76,7 +75,16 @@ void model_section(ReportContent& c, const ReportInputs& in) {
       for (const char* k : {"test_accuracy", "test_eos_accuracy"})
         if (log.find(k) >= 0) acc.push_back({{"step", step}, {"series", k}, {"accuracy", jnum(number(log, r, k))}});
     }
-    const json x = {{"field", "step"}, {"type", "quantitative"}, {"title", "step"}};
+    // The x axis runs from 0 to the last step, so that a log with one
+    // evaluation still gets a real axis (Vega's automatic domain of a single
+    // value is that value alone, labelled "250.000000").
+    double last_step = 0;
+    for (const auto& r : log.rows) last_step = std::max(last_step, number(log, r, "step"));
+    const json x = {{"field", "step"},
+                    {"type", "quantitative"},
+                    {"title", "step"},
+                    {"scale", {{"domain", {0, std::max(1.0, last_step)}}, {"nice", true}}},
+                    {"axis", {{"format", "~s"}}}};
     b.figure("fig-train-loss",
              {{"data", {{"values", loss}}},
               {"width", 420}, {"height", 220},
@@ -179,7 +187,11 @@ void ablation_section(ReportContent& c, const Tables& dir, const json& summary) 
   b.text("<p>A head is ablated by replacing its output z at every position by zero or by its mean over the "
          "evaluation set. Bars: accuracy with one head removed, and with only that head kept" +
          std::string(std::isfinite(full) ? "; the dashed line is the full model (" + pct(full) + ")" : "") + ".</p>");
-  b.figure("fig-ablation-single", {{"width", {{"step", 18}}}, {"height", 220}, {"layer", layers}},
+  // A fixed width, at most 1000 px (the page is 1300 px wide, the legend
+  // needs ~150): 16 heads x 4 conditions at 18 px a bar overflowed a 1400 px
+  // window.
+  const int bar_width = int(std::clamp<size_t>(heads.size() * std::max<size_t>(1, conds.size()) * 18, 200, 1000));
+  b.figure("fig-ablation-single", {{"width", bar_width}, {"height", 220}, {"layer", layers}},
            "Accuracy with a single head ablated, or with only it kept.");
 
   json cells = json::array();
@@ -202,8 +214,11 @@ void ablation_section(ReportContent& c, const Tables& dir, const json& summary) 
                          {"y", {{"field", "head_b"}, {"type", "ordinal"}, {"sort", heads}, {"title", "head"}}}};
     json rect = {{"mark", "rect"},
                  {"encoding", enc_xy}};
-    rect["encoding"]["color"] = {{"field", "accuracy"}, {"type", "quantitative"}, {"scale", {{"domain", {0, 1}}, {"scheme", "viridis"}}},
-                                 {"legend", {{"format", "%"}}}};
+    // The colour scale spans the data (not 0-100%), so that differences
+    // among pairs that all keep >= 99% still show.
+    rect["encoding"]["color"] = {{"field", "accuracy"}, {"type", "quantitative"},
+                                 {"scale", {{"scheme", "viridis"}, {"zero", false}, {"nice", false}}},
+                                 {"legend", {{"format", ".2%"}}}};
     rect["encoding"]["tooltip"] = tooltip({{{"field", "mode"}}, {{"field", "head_a"}, {"title", "head"}},
                                            {{"field", "head_b"}, {"title", "and head"}}, {{"field", "accuracy"}, {"format", ".4%"}}});
     b.figure("fig-ablation-pairs",
@@ -361,8 +376,9 @@ void dla_section(ReportContent& c, const Tables& dir) {
          "into the embedding, the positional embedding, each head's direct contribution and the biases, averaged over "
          "the evaluation set. The stacked parts add up to the total, the black tick (negative parts stack below "
          "zero).</p>");
-  b.figure("fig-dla", stacked_bars(values, parts, totals, "quantity", json::array({"correct logit", "margin over the runner-up"}), ""),
-           "Mean contribution of each component; the tick is their sum.");
+  json main = stacked_bars(values, parts, totals, "quantity", json::array({"correct logit", "margin over the runner-up"}), "");
+  main["width"] = {{"step", 170}};  // room for "margin over the runner-up" (at 70 px it ran into its neighbour)
+  b.figure("fig-dla", main, "Mean contribution of each component; the tick is their sum.");
   if (const auto ba = read_csv_if_exists(dir, "dla_by_answer")) {
     ba->require({"answer", "part", "mean_logit_part"});
     json v2 = json::array(), t2 = json::array();
@@ -436,34 +452,43 @@ std::string head_label_of(const CsvTable& t, const std::vector<std::string>& r, 
   return "L" + cell(t, r, "layer") + "H" + h;
 }
 
+// per_head_scale: each head's panel gets its own colour scale (centred on 0),
+// so that one strong head does not wash out the others. PAD rows and columns
+// are left out: no input puts PAD before the query.
 json circuit_spec(const CsvTable& t, const std::string& row_col, const std::string& col_col, const std::string& row_title,
-                  const std::string& col_title, const std::string& value_title) {
+                  const std::string& col_title, const std::string& value_title, bool per_head_scale) {
   const bool multi = t.find("layer") >= 0 && distinct(t, "layer").size() > 1;
   std::vector<std::string> heads;
   json values = json::array();
   double m = 0;
   for (const auto& r : t.rows) {
+    if (cell(t, r, row_col) == "PAD" || cell(t, r, col_col) == "PAD") continue;
     const std::string h = head_label_of(t, r, multi);
     if (std::find(heads.begin(), heads.end(), h) == heads.end()) heads.push_back(h);
     const double v = number(t, r, "value");
     if (std::isfinite(v)) m = std::max(m, std::abs(v));
     values.push_back({{"head", h}, {"row", cell(t, r, row_col)}, {"col", cell(t, r, col_col)}, {"value", jnum(v)}});
   }
-  const std::vector<std::string> rows = distinct(t, row_col), cols = distinct(t, col_col);
+  std::vector<std::string> rows = distinct(t, row_col), cols = distinct(t, col_col);
+  std::erase(rows, "PAD");
+  std::erase(cols, "PAD");
   const int step = rows.size() > 12 ? 11 : 16;
   json rect = {{"mark", "rect"},
                {"encoding",
                 {{"x", {{"field", "col"}, {"type", "ordinal"}, {"sort", cols}, {"title", col_title}}},
                  {"y", {{"field", "row"}, {"type", "ordinal"}, {"sort", rows}, {"title", row_title}}},
                  {"color", {{"field", "value"}, {"type", "quantitative"}, {"title", value_title},
-                            {"scale", {{"scheme", "redblue"}, {"reverse", true}, {"domain", {-m, m}}}}}},
+                            {"scale", per_head_scale ? json{{"scheme", "redblue"}, {"reverse", true}, {"domainMid", 0}}
+                                                     : json{{"scheme", "redblue"}, {"reverse", true}, {"domain", {-m, m}}}}}},
                  {"tooltip", tooltip({{{"field", "head"}}, {{"field", "row"}, {"title", row_title}},
                                       {{"field", "col"}, {"title", col_title}}, {{"field", "value"}, {"format", ".4f"}}})}}}};
-  return {{"data", {{"values", values}}},
-          {"facet", {{"field", "head"}, {"type", "nominal"}, {"sort", heads}, {"title", nullptr},
-                     {"header", {{"labelExpr", "'head ' + datum.value"}}}}},
-          {"columns", 4},
-          {"spec", {{"width", {{"step", step}}}, {"height", {{"step", step}}}, {"layer", json::array({rect})}}}};
+  json spec = {{"data", {{"values", values}}},
+               {"facet", {{"field", "head"}, {"type", "nominal"}, {"sort", heads}, {"title", nullptr},
+                          {"header", {{"labelExpr", "'head ' + datum.value"}}}}},
+               {"columns", per_head_scale ? 3 : 4},
+               {"spec", {{"width", {{"step", step}}}, {"height", {{"step", step}}}, {"layer", json::array({rect})}}}};
+  if (per_head_scale) spec["resolve"] = {{"scale", {{"color", "independent"}}}};
+  return spec;
 }
 
 void circuits_section(ReportContent& c, const Tables& dir) {
@@ -476,13 +501,14 @@ void circuits_section(ReportContent& c, const Tables& dir) {
          "<code>W_E W_V W_O W_U</code>. Red is positive, blue negative.</p>");
   if (qk) {
     qk->require({"head", "query_token", "key_token", "value"});
-    b.figure("fig-qk", circuit_spec(*qk, "query_token", "key_token", "query token", "key token", "score"),
+    b.figure("fig-qk", circuit_spec(*qk, "query_token", "key_token", "query token", "key token", "score", false),
              "QK circuit per head: query token (rows) by key token (columns).");
   }
   if (ov) {
     ov->require({"head", "source_token", "logit_token", "value"});
-    b.figure("fig-ov", circuit_spec(*ov, "source_token", "logit_token", "source token", "logit of token", "logit"),
-             "OV circuit per head: attended token (rows) by the logit it raises (columns).");
+    b.figure("fig-ov", circuit_spec(*ov, "source_token", "logit_token", "source token", "logit of token", "logit", true),
+             "OV circuit per head: attended token (rows) by the logit it raises (columns); each head has its own "
+             "colour scale, centred on 0.");
   }
   b.done();
 }
@@ -517,7 +543,8 @@ void generic_section(ReportContent& c, const std::string& name, const AnalysisRe
 std::vector<std::string> default_head_labels(const ReportInputs& in) {
   if (!in.head_labels.empty()) return in.head_labels;
   const json cfg = in.model.is_object() ? in.model.value("config", json::object()) : json::object();
-  const int L = cfg.value("L", 1), H = cfg.value("H", in.attention.empty() ? 0 : int(in.attention[0].pattern.size()));
+  const int L = cfg.value("n_layers", 1),
+            H = cfg.value("n_heads", in.attention.empty() ? 0 : int(in.attention[0].pattern.size()));
   std::vector<std::string> out;
   for (int f = 0; f < L * H; ++f) {
     // Appended piecewise: g++ 12 warns falsely (-Wrestrict) on "L" + std::to_string(...).

@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "interp/patch.hpp"
+#include "model/config.hpp"
 
 namespace hc {
 
@@ -79,9 +80,14 @@ HeadStudy head_study(const Model<float>& model, const Task& task, const Dataset&
     if (!why.empty()) throw Error("--only: the analysis '" + name + "' " + why + ": drop " + name + " from --only");
   }
   std::vector<const Analysis*> run;
+  nlohmann::json not_run = nlohmann::json::object();  // left out by default, and why
   for (const Analysis& a : analyses()) {
-    const bool chosen = opt.only.empty() ? a.by_default && why_not(a).empty()
-                                         : std::find(opt.only.begin(), opt.only.end(), a.name) != opt.only.end();
+    bool chosen = opt.only.empty() ? a.by_default && why_not(a).empty()
+                                   : std::find(opt.only.begin(), opt.only.end(), a.name) != opt.only.end();
+    if (chosen && opt.only.empty() && a.skip_by_default) {
+      const std::string why = a.skip_by_default(ctx);
+      if (!why.empty()) not_run[a.name] = why, chosen = false;
+    }
     if (chosen) run.push_back(&a);
   }
   // Cheap input checks first (a bad families file), before minutes of work.
@@ -94,8 +100,7 @@ HeadStudy head_study(const Model<float>& model, const Task& task, const Dataset&
   nlohmann::json& s = st.summary;
   s["model"] = opt.model_source;
   s["task"] = task.name();
-  s["config"] = {{"L", c.n_layers}, {"D", c.d_model}, {"H", c.n_heads}, {"E", c.d_head},
-                 {"V", c.d_vocab},  {"T", c.n_ctx},   {"pos_embed", c.pos_embed}, {"biases", c.biases}};
+  s["config"] = to_json(c);  // the keys of config.json's "model" (docs/CLI.md, the --json schema)
   s["eval_set"] = data.source;
   s["n_examples"] = data.examples.size();
   s["accuracy"] = clean_metric(model, data, po);
@@ -103,6 +108,7 @@ HeadStudy head_study(const Model<float>& model, const Task& task, const Dataset&
   if (names.empty())
     for (const Analysis* a : run) names.push_back(a->name);
   s["analyses"] = names;
+  if (!not_run.empty()) s["not_run"] = not_run;
   for (const Analysis* a : run) {
     if (opt.progress) opt.progress(a->name);
     std::shared_ptr<const AnalysisResult> r = a->run(ctx);
@@ -130,6 +136,10 @@ std::string study_text(const HeadStudy& st, const ModelConfig& c) {
   std::stable_sort(blocks.begin(), blocks.end(),
                    [](const StudyResult* a, const StudyResult* b) { return a->analysis->text_order < b->analysis->text_order; });
   for (const StudyResult* r : blocks) r->result->text(o, c);
+  if (s.contains("not_run")) {
+    o << "\nNot run by default:\n";
+    for (const auto& [name, why] : s["not_run"].items()) o << "  " << name << ": " << why.get<std::string>() << "\n";
+  }
   return o.str();
 }
 

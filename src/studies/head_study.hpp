@@ -55,8 +55,9 @@ struct HeadStudy {
   std::vector<StudyResult> results;  // in the order they ran
 };
 
-// Summary: {"model", "task", "config": {L,D,H,E,V,T}, "eval_set", "n_examples",
-// "accuracy", "analyses": [..], and one key per analysis run ("ablation",
+// Summary: {"model", "task", "config": config.json's "model" object, "eval_set", "n_examples",
+// "accuracy", "analyses": [..], "not_run": {name: why} for an analysis that
+// applies but skip_by_default left out (only when there is one), and one key per analysis run ("ablation",
 // "edge_scaling", "attention", "value_norms", "invariance", "dla", "circuits",
 // "head_metrics", "w01_intervention", "logit_dynamics") holding that
 // analysis's summary}. With head_metrics also "train_set", "n_train", the

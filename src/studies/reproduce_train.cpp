@@ -77,6 +77,7 @@ Count01Study train_count01_models(const ReproduceOptions& opt, const ReproducePl
              " steps each, " + std::to_string(opt.jobs) + " at a time) and scoring every head at " +
              std::to_string(plan.snapshots.size() + 1) + " checkpoints");
   std::atomic<int> done{0};
+  const double models_t0 = stages.seconds();
   parallel_for(int(models.size()), opt.jobs, [&](int i) {
     TrainedModel& tm = models[size_t(i)];
     const TrainConfig cfg = count01_config(tm.spec, plan.count01_steps);
@@ -103,8 +104,14 @@ Count01Study train_count01_models(const ReproduceOptions& opt, const ReproducePl
     };
     train(cfg, to, model);
     const int d = ++done;
-    if (d % std::max<int>(1, int(models.size()) / 8) == 0 || d == int(models.size()))
-      stages.say("  " + std::to_string(d) + "/" + std::to_string(models.size()) + " models done");
+    if (d % std::max<int>(1, int(models.size()) / 8) == 0 || d == int(models.size())) {
+      // ETA of this stage: the mean time per model so far times the models left.
+      const double per = (stages.seconds() - models_t0) / d;
+      char eta[48];
+      std::snprintf(eta, sizeof eta, " (stage ETA %.0f s)", per * double(int(models.size()) - d));
+      stages.say("  " + std::to_string(d) + "/" + std::to_string(models.size()) + " models done" +
+                 (d < int(models.size()) ? eta : ""));
+    }
   });
   return st;
 }

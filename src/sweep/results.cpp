@@ -212,21 +212,34 @@ SweepResults merge_results(const std::vector<SweepResults>& parts, bool partial,
   return m;
 }
 
-std::string report(const SweepResults& r, const std::vector<std::string>& by) {
+namespace {
+
+struct Group {
+  nlohmann::json values = nlohmann::json::object();  // the --by columns' values
+  int n = 0, ok = 0, failed = 0;
+  std::vector<double> acc, eos, steps;
+};
+
+// The runs grouped by the values of the --by columns, keyed by "col=value  ..".
+std::map<std::string, Group> group_runs(const SweepResults& r, const std::vector<std::string>& by) {
   for (const auto& b : by)
     if (std::find(r.columns.begin(), r.columns.end(), b) == r.columns.end()) {
       std::string cols;
       for (const auto& c : r.columns) cols += " " + c;
       throw Error("--by " + b + ": no such config column (columns:" + cols + ")");
     }
-  struct Group { int n = 0, ok = 0, failed = 0; std::vector<double> acc, eos, steps; };
   std::map<std::string, Group> groups;
   for (const auto& o : r.runs) {
     std::string key;
+    nlohmann::json values = nlohmann::json::object();
     for (const auto& b : by)
       for (auto it = o.options.begin(); it != o.options.end(); ++it)
-        if (column_name(it.key()) == b) key += (key.empty() ? "" : "  ") + b + "=" + it.value().dump();
+        if (column_name(it.key()) == b) {
+          key += (key.empty() ? "" : "  ") + b + "=" + it.value().dump();
+          values[b] = it.value();
+        }
     Group& g = groups[key];
+    g.values = values;
     ++g.n;
     if (o.status != "ok") { ++g.failed; continue; }
     ++g.ok;
@@ -234,13 +247,47 @@ std::string report(const SweepResults& r, const std::vector<std::string>& by) {
     g.eos.push_back(o.metrics.at("eos_accuracy").get<double>());
     g.steps.push_back(o.metrics.at("steps_done").get<double>());
   }
+  return groups;
+}
+
+// Mean and sample standard deviation (0 for one value).
+std::pair<double, double> mean_sd(const std::vector<double>& v) {
+  double m = 0, s = 0;
+  for (double x : v) m += x;
+  m /= double(v.size());
+  for (double x : v) s += (x - m) * (x - m);
+  s = v.size() > 1 ? std::sqrt(s / double(v.size() - 1)) : 0;
+  return {m, s};
+}
+
+}  // namespace
+
+nlohmann::json report_json(const SweepResults& r, const std::vector<std::string>& by) {
+  const auto groups = group_runs(r, by);
+  nlohmann::json out = {{"by", by}, {"n_runs", r.runs.size()}, {"groups", nlohmann::json::array()},
+                        {"failed_runs", nlohmann::json::array()}};
+  for (const auto& [k, g] : groups) {
+    nlohmann::json row = {{"group", g.values}, {"n_runs", g.n}, {"ok", g.ok}, {"failed", g.failed}};
+    // Mean and sd over the group's finished runs; null when none finished.
+    const std::vector<std::pair<std::string, const std::vector<double>*>> columns = {
+        {"accuracy", &g.acc}, {"eos_accuracy", &g.eos}, {"steps", &g.steps}};
+    for (const auto& [name, v] : columns) {
+      const auto [m, s] = v->empty() ? std::pair<double, double>{0, 0} : mean_sd(*v);
+      row[name + "_mean"] = v->empty() ? nlohmann::json(nullptr) : nlohmann::json(m);
+      row[name + "_sd"] = v->empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
+    }
+    out["groups"].push_back(row);
+  }
+  for (const auto& o : r.runs)
+    if (o.status != "ok") out["failed_runs"].push_back({{"index", o.index}, {"options", o.options}, {"error", o.error}});
+  return out;
+}
+
+std::string report(const SweepResults& r, const std::vector<std::string>& by) {
+  const auto groups = group_runs(r, by);
   auto stats = [](const std::vector<double>& v) {
     if (v.empty()) return std::string("-");
-    double m = 0, s = 0;
-    for (double x : v) m += x;
-    m /= double(v.size());
-    for (double x : v) s += (x - m) * (x - m);
-    s = v.size() > 1 ? std::sqrt(s / double(v.size() - 1)) : 0;
+    const auto [m, s] = mean_sd(v);
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.4f +/- %.4f", m, s);
     return std::string(buf);

@@ -33,5 +33,10 @@ SweepResults merge_results(const std::vector<SweepResults>& parts, bool partial 
 
 // A text summary grouped by the given option columns (empty: one group).
 std::string report(const SweepResults& r, const std::vector<std::string>& by);
+// The same as JSON: {"by", "n_runs", "groups": [{"group": {col: value}, "n_runs",
+// "ok", "failed", "accuracy_mean", "accuracy_sd", "eos_accuracy_mean", ...,
+// "steps_sd" (null without a finished run)}], "failed_runs": [{"index",
+// "options", "error"}]}.
+nlohmann::json report_json(const SweepResults& r, const std::vector<std::string>& by);
 
 }  // namespace hc

@@ -22,7 +22,7 @@ TEST(Cli, EvalReproducesPyTorchAccuracyOnTheFixture) {
   ASSERT_EQ(r.code, 0) << r.output;
   auto j = nlohmann::json::parse(r.output);
   const double expected = testing::fixture_json("max_of_list_torch.expected.json").at("accuracy").get<double>();
-  EXPECT_EQ(j.at("n").get<int>(), 5000);
+  EXPECT_EQ(j.at("n_examples").get<int>(), 5000);
   EXPECT_LE(std::abs(j.at("accuracy").get<double>() - expected) * 5000, 1.0 + 1e-9);
 }
 
@@ -126,11 +126,12 @@ TEST(Cli, InspectShowsPredictionAndPerHeadAttention) {
   ASSERT_EQ(r.code, 0) << r.output;
   auto j = nlohmann::json::parse(r.output);
   EXPECT_EQ(j.at("prediction"), "7");
-  ASSERT_EQ(j.at("attention").size(), 4u);  // one row per head
-  for (const auto& row : j.at("attention")) {
-    ASSERT_EQ(row.size(), 11u);  // keys 0..10 (ANS)
+  ASSERT_EQ(j.at("attention_patterns").size(), 4u);  // one entry per head of the one layer
+  for (const auto& a : j.at("attention_patterns")) {
+    EXPECT_EQ(a.at("layer"), 0);
+    ASSERT_EQ(a.at("weights").size(), 11u);  // keys 0..10 (ANS)
     double s = 0;
-    for (double w : row) s += w;
+    for (double w : a.at("weights")) s += w;
     EXPECT_NEAR(s, 1.0, 1e-5);
   }
 }

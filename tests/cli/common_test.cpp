@@ -34,7 +34,7 @@ TEST(LoadModel, AConfigJsonWithAByteOrderMarkLoads) {
   write_file_atomic(dir + "/config.json", "\xEF\xBB\xBF" + read_file(src + "/config.json"));
   const auto r = run_cli("eval " + dir + " --n 10 --json");
   EXPECT_EQ(r.code, 0) << r.output;
-  EXPECT_NE(r.output.find("\"n\": 10"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\"n_examples\": 10"), std::string::npos) << r.output;
 }
 
 TEST(LoadModel, ATaskFlagThatDoesNotFitTheModelIsBlamed) {

@@ -24,8 +24,8 @@ TEST(CliPt, PuzzleCheckpointFolderGivesThePuzzleModelsOwnAccuracy) {
   const auto j = nlohmann::json::parse(r.output);
   const auto expected = testing::fixture_json("puzzle1a/expected.json");
   EXPECT_EQ(j.at("task"), "max-of-list");
-  EXPECT_EQ(j.at("n"), expected.at("n"));
-  EXPECT_LE(std::abs(j.at("correct").get<int>() - expected.at("correct").get<int>()), 1) << r.output;
+  EXPECT_EQ(j.at("n_examples"), expected.at("n"));
+  EXPECT_LE(std::abs(j.at("n_correct").get<int>() - expected.at("correct").get<int>()), 1) << r.output;
 }
 
 TEST(CliPt, PuzzleFolderSaysWhatItInferred) {

@@ -11,6 +11,7 @@
 #include "interp/ablation.hpp"
 #include "interp/ablation_linear.hpp"
 #include "io/layouts.hpp"
+#include "random_model.hpp"
 
 namespace hc {
 namespace interp_ablation_test {  // this file's own names (unity builds batch test files)
@@ -69,6 +70,60 @@ TEST(AblationLinear, EqualsHookedForwardForEverySubsetOfThePyTorchFixture) {
   auto task = make_task(TaskConfig{});
   const Dataset data = generate(*task, Split::Test, 1000, 2, 1);
   for (AblationMode mode : {AblationMode::zero, AblationMode::mean}) expect_linear_equals_hooked(m, data, mode);
+}
+
+// Two layers of 3 heads: every set of earlier heads through the hooked
+// forward, every set of last-layer heads by linearity; all 64 sets compared
+// with the hooked forward of the whole set.
+TEST(AblationLinear, LastLayerShortcutEqualsHookedForwardForEverySubsetOfATwoLayerModel) {
+  auto task = make_task(TaskConfig{});
+  const Model<float> m = testing::random_biased_model(*task, 2, 16, 21);
+  const Dataset data = generate(*task, Split::Test, 300, 5, 1);
+  const int V = m.config().d_vocab, H = m.config().n_heads;
+  for (AblationMode mode : {AblationMode::zero, AblationMode::mean, AblationMode::resample}) {
+    auto refs = std::make_shared<const AblationRefs>(ablation_refs(m, mode, data, data, 2));
+    for (uint64_t earlier = 0; earlier < (1u << H); ++earlier) {
+      const LinearContribs lc = linear_contribs(m, data, *refs, 2, earlier);
+      const std::vector<double> all = all_subsets_accuracy(lc, 2);
+      ASSERT_EQ(all.size(), size_t(1) << H);
+      for (uint64_t last = 0; last < (1u << H); ++last) {
+        const uint64_t mask = earlier | last << H;
+        const std::vector<float> hooked = patch_logits(m, data, ablation_setter(m, refs, {mask}), 0, 2, 64);
+        const std::vector<double> linear = linear_logits(lc, last);
+        double worst = 0;
+        int ok = 0;
+        for (size_t i = 0; i < data.examples.size(); ++i) {
+          for (int v = 0; v < V; ++v) worst = std::max(worst, std::abs(double(hooked[i * V + v]) - linear[i * V + v]));
+          ok += metric_value(Metric::accuracy, &hooked[i * V], V, data.examples[i].answer) > 0.5;
+        }
+        EXPECT_LT(worst, 1e-4) << mode_name(mode) << " mask " << mask;
+        EXPECT_EQ(double(ok) / double(data.examples.size()), all[last]) << mode_name(mode) << " mask " << mask;
+      }
+    }
+  }
+  // A last-layer head in earlier_ablated is a caller's mistake.
+  auto refs = std::make_shared<const AblationRefs>(ablation_refs(m, AblationMode::zero, data, data, 1));
+  EXPECT_THROW(linear_contribs(m, data, *refs, 1, 1u << H), std::logic_error);
+}
+
+TEST(Ablation, TwoLayerStudyByTheShortcutEqualsTheHookedStudy) {
+  auto task = make_task(TaskConfig{});
+  const Model<float> m = testing::random_biased_model(*task, 2, 16, 31);
+  const Dataset data = generate(*task, Split::Test, 400, 7, 1);
+  AblationOptions o;
+  o.threads = 2;
+  const AblationResult fast = ablation_study(m, data, o);
+  o.force_hooked = true;
+  const AblationResult hooked = ablation_study(m, data, o);
+  EXPECT_EQ(fast.summary["method"], "linear_last_layer");
+  EXPECT_EQ(hooked.summary["method"], "hooked");
+  for (const char* mode : {"zero", "mean"})
+    for (const char* kind : {"single", "pairs", "only", "only_pairs", "subsets_evaluated", "minimal_sufficient",
+                             "minimal_size", "groups"})
+      EXPECT_EQ(fast.summary[mode][kind], hooked.summary[mode][kind]) << mode << " " << kind;
+  EXPECT_EQ(fast.summary["zero"]["subsets_evaluated"], 64);
+  ASSERT_EQ(fast.tables.size(), hooked.tables.size());
+  for (size_t t = 0; t < fast.tables.size(); ++t) EXPECT_EQ(fast.tables[t].rows, hooked.tables[t].rows) << fast.tables[t].name;
 }
 
 TEST(Ablation, NoHeadAblatedIsTheCleanForwardBitForBit) {

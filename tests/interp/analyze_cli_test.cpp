@@ -42,11 +42,88 @@ TEST(AnalyzeCli, ZeroAblationMatchesPyTorchOnTheFixture) {
   EXPECT_EQ(j["edge_scaling"]["score"]["recovery"].size(), 4u);
   for (const char* part : {"embed", "pos", "head0", "head3"}) EXPECT_TRUE(j["dla"]["shares"].contains(part)) << part;
   EXPECT_TRUE(j["invariance"].contains("diverges_at"));
-  // The files: summary.json equals what --json printed, one CSV per table.
-  EXPECT_EQ(nlohmann::json::parse(read_file(out + "/summary.json")), j);
+  // The files: summary.json is what --json printed, less "out" (where it went); one CSV per table.
+  EXPECT_EQ(j.at("out"), out);
+  nlohmann::json file_view = j;
+  file_view.erase("out");
+  EXPECT_EQ(nlohmann::json::parse(read_file(out + "/summary.json")), file_view);
   for (const char* t : {"ablation_zero_single", "ablation_zero_subsets", "edge_scaling_score", "attention_stats", "dla"})
     EXPECT_TRUE(fs::exists(out + "/" + t + ".csv")) << t;
   EXPECT_TRUE(fs::exists(out + "/summary.txt"));
+}
+
+TEST(AnalyzeCli, ProgressLinesNameEachAnalysisUnlessQuietOrJson) {
+  const std::string out = testing::temp_dir("analyze-progress");
+  const std::string args = "analyze " + mol_args() + " --only dla,value_norms --no-report --out " + out;
+  auto r = run_cli(args);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const size_t dla = r.output.find("] analyze: dla\n"), vn = r.output.find("] analyze: value_norms\n");
+  ASSERT_NE(dla, std::string::npos) << r.output;
+  ASSERT_NE(vn, std::string::npos) << r.output;
+  EXPECT_LT(vn, dla);  // in the order they run
+  EXPECT_NE(r.output.find("] analyze: done\n"), std::string::npos) << r.output;
+  auto q = run_cli(args + " --quiet");
+  ASSERT_EQ(q.code, 0) << q.output;
+  EXPECT_EQ(q.output.find("analyze:"), std::string::npos) << q.output;
+  auto j = run_cli(args + " --json");  // standard output and error together: JSON alone
+  ASSERT_EQ(j.code, 0) << j.output;
+  EXPECT_NO_THROW(nlohmann::json::parse(j.output)) << j.output.substr(0, 300);
+}
+
+// A two-layer model: edge scaling, the one analysis without a shortcut there
+// (hundreds of hooked passes), is left out by default with the reason and the
+// way to ask for it, in the text, summary.json and the progress lines; --only
+// runs it. Everything else runs.
+TEST(AnalyzeCli, TwoLayerLeavesEdgeScalingOutByDefaultAndSaysHowToRunIt) {
+  const std::string dir = testing::temp_dir("analyze-two-layer");
+  auto t = run_cli("train --task max-of-list --layers 2 --d-model 16 --heads 2 --steps 20 --eval-every 20 "
+                   "--eval-size 100 --quiet --out " + dir + "/run");
+  ASSERT_EQ(t.code, 0) << t.output;
+  auto r = run_cli("analyze " + dir + "/run --n 100 --no-report --out " + dir + "/an");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto s = nlohmann::json::parse(read_file(dir + "/an/summary.json"));
+  EXPECT_FALSE(s.contains("edge_scaling"));
+  ASSERT_TRUE(s.contains("not_run")) << s.dump().substr(0, 300);
+  const std::string why = s["not_run"].at("edge_scaling").get<std::string>();
+  // (4 heads + 6 pairs) x 11 values of s x 2 modes
+  EXPECT_NE(why.find("220 hooked forward passes over 100 examples"), std::string::npos) << why;
+  EXPECT_NE(why.find("--only edge_scaling"), std::string::npos) << why;
+  for (const char* a : {"ablation", "attention", "value_norms", "dla", "circuits"}) EXPECT_TRUE(s.contains(a)) << a;
+  EXPECT_NE(r.output.find("Not run by default:\n  edge_scaling: " + why), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("analyze: left out edge_scaling: "), std::string::npos) << r.output;
+  auto only = run_cli("analyze " + dir + "/run --n 100 --only edge_scaling --no-report --out " + dir + "/es");
+  ASSERT_EQ(only.code, 0) << only.output;
+  EXPECT_NE(only.output.find("no shortcut: 220 hooked forward passes over 100 examples"), std::string::npos)
+      << only.output;
+  const auto e = nlohmann::json::parse(read_file(dir + "/es/summary.json"));
+  EXPECT_EQ(e["edge_scaling"]["method"], "hooked");
+  EXPECT_FALSE(e.contains("not_run"));
+}
+
+// Count01's symbols are not numbers and its heads are redundant: the text
+// summary says which logit each symbol's OV raises instead of "OV copying",
+// has no trend "against the number's value", and names no head as mattering
+// when none costs half a point.
+TEST(AnalyzeCli, Count01TextSummarySpeaksCount01) {
+  const std::string out = testing::temp_dir("analyze-c01-text");
+  auto r = run_cli("analyze " + fixture("count01_tl.safetensors") + " --task count01 --eval-set " +
+                   fixture("count01_tl.test.txt") + " --only ablation,value_norms,circuits --no-report --quiet --out " + out);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(r.output.find("OV copying"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("against the number's value"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("the logit the OV circuit raises most for the symbols 0 / 1 / 2"), std::string::npos) << r.output;
+  const auto s = nlohmann::json::parse(read_file(out + "/summary.json"));
+  double worst = 0;
+  for (const auto& [h, acc] : s["ablation"]["zero"]["single"].items())
+    worst = std::max(worst, s["ablation"]["full_accuracy"].get<double>() - acc.get<double>());
+  if (worst < 0.005) {
+    char want[96];
+    std::snprintf(want, sizeof want, "no head matters alone (largest zero-ablation drop %.1f pts", 100 * worst);
+    EXPECT_NE(r.output.find(want), std::string::npos) << want << "\n" << r.output;
+    EXPECT_EQ(r.output.find("heads that matter most"), std::string::npos) << r.output;
+  } else {
+    EXPECT_NE(r.output.find("heads that matter most"), std::string::npos) << r.output;
+  }
 }
 
 TEST(AnalyzeCli, TextSummaryNamesTheFindings) {
@@ -117,7 +194,9 @@ TEST(AnalyzeCli, Count01HeadMetricsMatchTheFixture) {
   EXPECT_DOUBLE_EQ(j["logit_dynamics"]["answer_top_at_eq"].get<double>(), want.at("accuracy").get<double>());
   EXPECT_DOUBLE_EQ(j["logit_dynamics"]["eos_top_at_answer"].get<double>(), want.at("eos_accuracy").get<double>());
   // The tables, with the columns the issue names first.
-  EXPECT_EQ(nlohmann::json::parse(read_file(out + "/summary.json")), j);
+  nlohmann::json file_view = j;  // --json adds where it wrote summary.json
+  file_view.erase("out");
+  EXPECT_EQ(nlohmann::json::parse(read_file(out + "/summary.json")), file_view);
   auto header = [&](const std::string& t) {
     const std::string csv = read_file(out + "/" + t + ".csv");
     return csv.substr(0, csv.find('\n'));

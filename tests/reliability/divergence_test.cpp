@@ -31,7 +31,7 @@ TEST(Divergence, AbsurdLearningRateStopsAndTheLastCheckpointStaysLoadable) {
   EXPECT_TRUE(all_finite(c.params));
   auto e = run_cli("eval " + ck + " --n 50 --json");
   ASSERT_EQ(e.code, 0) << e.output;
-  EXPECT_EQ(nlohmann::json::parse(e.output.substr(e.output.find('{'))).at("n").get<int>(), 50);
+  EXPECT_EQ(nlohmann::json::parse(e.output.substr(e.output.find('{'))).at("n_examples").get<int>(), 50);
 }
 
 TrainConfig small_config() {

@@ -13,6 +13,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <regex>
+#include <set>
+#include <sstream>
 
 #include "../cli/cli_util.hpp"
 #include "../fixtures.hpp"
@@ -182,16 +184,57 @@ void expect_hover_shows_tokens_and_weight(const Analyzed& a) {
   const int head = std::stoi(m[1].str()), q = std::stoi(m[2].str()), k = std::stoi(m[3].str());
   auto r = run_cli("inspect " + a.args + " --index 0 --json");
   ASSERT_EQ(r.code, 0) << r.output;
-  const auto j = nlohmann::json::parse(r.output);
+  const auto j = nlohmann::json::parse(r.output.substr(r.output.find('{')));
   ASSERT_EQ(j["query_position"].get<int>(), q);
+  double w = -1;
+  for (const auto& e : j["attention_patterns"])
+    if (e["layer"] == 0 && e["head"] == head) w = e["weights"][k].get<double>();
   char weight[32];
-  std::snprintf(weight, sizeof weight, "%.6f", j["attention"][head][k].get<double>());
+  std::snprintf(weight, sizeof weight, "%.6f", w);
   const std::string qtok = j["tokens"][q].get<std::string>(), ktok = j["tokens"][k].get<std::string>();
   EXPECT_NE(probe.find("query token=" + qtok + "\n"), std::string::npos) << probe;
   EXPECT_NE(probe.find("key token=" + ktok + "\n"), std::string::npos) << probe;
   EXPECT_NE(probe.find("key position=" + std::to_string(k) + "\n"), std::string::npos) << probe;
   EXPECT_NE(probe.find("weight=" + std::string(weight)), std::string::npos) << probe << " expected " << weight;
-  EXPECT_GT(j["attention"][head][k].get<double>(), 0.0);
+  EXPECT_GT(w, 0.0);
+}
+
+// The texts of a figure's SVG <text> elements of one Vega role (e.g.
+// "axis-label", "legend-label"), with their translate(x,y) positions.
+struct SvgText {
+  double x = 0, y = 0;
+  std::string text;
+};
+std::vector<SvgText> svg_texts(const std::string& fig, const std::string& role) {
+  std::vector<SvgText> out;
+  const std::string group = "role-" + role + "\"";
+  for (size_t g = fig.find(group); g != std::string::npos; g = fig.find(group, g + 1)) {
+    const size_t end = fig.find("</g>", g);
+    const std::string body = fig.substr(g, end - g);
+    static const std::regex text(R"re(<text[^>]*transform="translate\(([-0-9.e]+),([-0-9.e]+)\)"[^>]*>([^<]*)</text>)re");
+    for (std::sregex_iterator it(body.begin(), body.end(), text), e; it != e; ++it)
+      out.push_back({std::stod((*it)[1].str()), std::stod((*it)[2].str()), (*it)[3].str()});
+  }
+  return out;
+}
+
+// No two labels on one line overlap, at a generous 6.5 px per character of
+// Vega's 10 px sans-serif labels (centred: half a label on each side).
+void expect_labels_apart(const std::vector<SvgText>& labels, const std::string& what) {
+  for (size_t i = 0; i < labels.size(); ++i)
+    for (size_t j = i + 1; j < labels.size(); ++j) {
+      if (std::abs(labels[i].y - labels[j].y) > 1) continue;
+      const double need = 6.5 * double(labels[i].text.size() + labels[j].text.size()) / 2;
+      EXPECT_GE(std::abs(labels[i].x - labels[j].x), need)
+          << what << ": labels '" << labels[i].text << "' and '" << labels[j].text << "' overlap";
+    }
+}
+
+// The width attribute of the first <svg> in a figure.
+double svg_width(const std::string& fig) {
+  std::smatch m;
+  if (!std::regex_search(fig, m, std::regex("<svg[^>]*width=\"([0-9.]+)\""))) return -1;
+  return std::stod(m[1].str());
 }
 
 TEST(ReportBrowser, MaxOfListAnalyzeReportRendersEverySectionOfflineWithExactHoverValues) {
@@ -202,6 +245,14 @@ TEST(ReportBrowser, MaxOfListAnalyzeReportRendersEverySectionOfflineWithExactHov
   expect_rendered(a, kAnalyzeSections);
   EXPECT_NE(element(a.dom, "fig-train-loss", "</figure>").find("<svg"), std::string::npos);
   EXPECT_EQ(a.dom.find("id=\"sec-paper-"), std::string::npos);  // no paper data for Max-of-List
+  const auto dla_labels = svg_texts(element(a.dom, "fig-dla", "</figure>"), "axis-label");
+  ASSERT_GE(dla_labels.size(), 2u);
+  expect_labels_apart(dla_labels, "fig-dla");
+  // One colour legend per head in the OV figure: each head has its own scale.
+  const std::string ov = element(a.dom, "fig-ov", "</figure>");
+  size_t legends = 0;
+  for (size_t p = ov.find("role-legend\""); p != std::string::npos; p = ov.find("role-legend\"", p + 1)) ++legends;
+  EXPECT_EQ(legends, 4u);
   expect_offline(a);
   expect_hover_shows_tokens_and_weight(a);
   screenshot(a, chromium, "max-of-list");
@@ -220,9 +271,65 @@ TEST(ReportBrowser, Count01AnalyzeReportRendersEverySectionOfflineWithExactHover
   all.insert(all.end(), kModelPaperSections.begin(), kModelPaperSections.end());
   expect_rendered(a, all, {"sec-model"});  // a weights file: no training curve
   EXPECT_NE(a.dom.find("No training curve"), std::string::npos);
+  // The 16-head ablation bars fit a 1400 px window (the page is 1300 px wide, padded 24 px).
+  const double bars = svg_width(element(a.dom, "fig-ablation-single", "</figure>"));
+  EXPECT_GT(bars, 300);
+  EXPECT_LE(bars, 1252);
+  // The pair heatmap's colour scale spans the pairs' accuracies, not 0-100%.
+  double lo = 1;
+  for (const char* mode : {"zero", "mean"}) {
+    const std::string csv = read_file(a.dir + "/ablation_" + std::string(mode) + "_pairs.csv");
+    std::istringstream in(csv);
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line)) lo = std::min(lo, std::stod(line.substr(line.find("\",") + 2)));
+  }
+  const auto legend = svg_texts(element(a.dom, "fig-ablation-pairs", "</figure>"), "legend-label");
+  ASSERT_FALSE(legend.empty());
+  for (const auto& l : legend) {
+    EXPECT_GE(std::stod(l.text), 100 * lo - 0.01) << "legend label " << l.text << " below the lowest pair " << lo;
+    EXPECT_LE(std::stod(l.text), 100.0) << l.text;
+  }
+  // 16 per-head OV scales; PAD in neither circuit figure.
+  const std::string ov = element(a.dom, "fig-ov", "</figure>");
+  size_t legends = 0;
+  for (size_t p = ov.find("role-legend\""); p != std::string::npos; p = ov.find("role-legend\"", p + 1)) ++legends;
+  EXPECT_EQ(legends, 16u);
+  EXPECT_EQ(ov.find(">PAD<"), std::string::npos);
+  EXPECT_EQ(element(a.dom, "fig-qk", "</figure>").find(">PAD<"), std::string::npos);
   expect_offline(a);
   expect_hover_shows_tokens_and_weight(a);
   screenshot(a, chromium, "count01");
+}
+
+// A run stopped at its first evaluation: the curve still gets an axis from 0
+// past the step (it was one dot on an axis labelled "250.000000").
+TEST(ReportBrowser, TrainingCurveWithOneEvaluationHasARealAxis) {
+  const std::string chromium = chromium_or_fail();
+  ASSERT_FALSE(chromium.empty());
+  const std::string run = testing::temp_dir("report-browser-one-eval-run");
+  auto t = run_cli("train --task count01 --d-model 8 --heads 2 --steps 250 --eval-every 250 --eval-size 200 --quiet --out " + run);
+  ASSERT_EQ(t.code, 0) << t.output;
+  Analyzed a = analyze("report-browser-one-eval", run + " --n 200 --only dla");
+  load(a, chromium, "report-browser-one-eval");
+  for (const char* fig : {"fig-train-loss", "fig-train-accuracy"}) {
+    const auto labels = svg_texts(element(a.dom, fig, "</figure>"), "axis-label");
+    // Ticks 0, 20, ..., past 250 (the domain is made nice), all whole steps.
+    std::set<std::string> texts;
+    int whole_ticks = 0;
+    double top = 0;
+    for (const auto& l : labels) {
+      EXPECT_EQ(l.text.find(".000"), std::string::npos) << fig << ": tick label " << l.text;
+      texts.insert(l.text);
+      if (!l.text.empty() && l.text.find_first_not_of("0123456789") == std::string::npos) {
+        ++whole_ticks;
+        top = std::max(top, std::stod(l.text));
+      }
+    }
+    EXPECT_TRUE(texts.count("0")) << fig;
+    EXPECT_GE(top, 250) << fig;
+    EXPECT_GE(whole_ticks, 4) << fig;
+  }
 }
 
 // reproduce's top-level page, from tables in reproduce's columns (several

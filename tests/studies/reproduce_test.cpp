@@ -8,6 +8,8 @@
 #include <set>
 
 #include "../cli/cli_util.hpp"
+#include "../cli/docs_util.hpp"
+#include "../cli/json_schema.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "studies/reproduce.hpp"
@@ -109,6 +111,13 @@ TEST(Reproduce, MiniaturePlanCoversEveryClaimAndWritesEveryFile) {
   // heads.csv: 2 x 16 + 2 x 1 + 8 + 4 heads, at 2 checkpoints each, plus the header.
   const std::string heads = read_file(out + "/heads.csv");
   EXPECT_EQ(std::count(heads.begin(), heads.end(), '\n'), 1 + 2 * (32 + 2 + 8 + 4));
+  // Every file it wrote is in docs/FORMATS.md; `reproduce --json` prints this
+  // summary plus "out", in the schema of docs/cli-json-schema.json.
+  testing::expect_files_documented(out, "reproduce");
+  nlohmann::json printed = r.summary;
+  printed["out"] = out;
+  const auto schema = nlohmann::json::parse(read_file(std::string(HC_SOURCE_DIR) + "/docs/cli-json-schema.json"));
+  for (const auto& e : testing::validate(printed, schema["commands"]["reproduce"], schema, "reproduce")) ADD_FAILURE() << e;
 }
 
 TEST(Reproduce, SameBitsAtOneAndTwoJobs) {

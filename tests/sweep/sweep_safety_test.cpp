@@ -153,14 +153,14 @@ TEST(SweepSafety, ABigGridNeedsYesAndDryRunEstimatesSizeDiskAndTime) {
   r = run_cli("sweep " + small + " --out " + d + "/small --dry-run --json");
   ASSERT_EQ(r.code, 0) << r.output;
   const auto j = nlohmann::json::parse(r.output);
-  EXPECT_EQ(j.at("runs").get<int>(), 4);
+  EXPECT_EQ(j.at("n_runs").get<int>(), 4);
   EXPECT_GT(j.at("measured_step_seconds").get<double>(), 0);
-  EXPECT_GT(j.at("seconds").get<double>(), 0);
+  EXPECT_GT(j.at("estimated_seconds").get<double>(), 0);
   ASSERT_EQ(run_cli("sweep " + small + " --out " + d + "/small --quiet").code, 0);
   double bytes = 0;
   for (const auto& e : fs::recursive_directory_iterator(d + "/small/runs"))
     if (e.is_regular_file()) bytes += double(e.file_size());
-  const double estimate = j.at("disk_bytes").get<double>();
+  const double estimate = j.at("estimated_disk_bytes").get<double>();
   EXPECT_GT(estimate, 0.7 * bytes) << "estimated " << estimate << " bytes, the runs take " << bytes;
   EXPECT_LT(estimate, 1.3 * bytes) << "estimated " << estimate << " bytes, the runs take " << bytes;
 }

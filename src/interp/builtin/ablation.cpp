@@ -49,10 +49,19 @@ class AblationAnalysisResult : public SummaryResult {
       drops.push_back({full - acc.get<double>(), h});
     }
     std::sort(drops.rbegin(), drops.rend());
-    o << "  heads that matter most (zero-ablation drop): ";
-    for (size_t i = 0; i < drops.size() && i < 4; ++i)
-      o << (i ? ", " : "") << drops[i].second << " (-" << num(100.0 * drops[i].first, "%.1f") << " pts)";
-    o << "\n";
+    // A head "matters" when removing it costs at least half a point; below
+    // that, naming the largest drops would present noise as a finding.
+    const double matters = 0.005;
+    if (drops.empty() || drops[0].first < matters) {
+      o << "  no head matters alone (largest zero-ablation drop "
+        << num(drops.empty() ? 0.0 : 100.0 * std::max(0.0, drops[0].first), "%.1f") << " pts, below "
+        << num(100.0 * matters, "%.1f") << ")\n";
+    } else {
+      o << "  heads that matter most (zero-ablation drop): ";
+      for (size_t i = 0; i < drops.size() && i < 4 && drops[i].first >= matters; ++i)
+        o << (i ? ", " : "") << drops[i].second << " (-" << num(100.0 * drops[i].first, "%.1f") << " pts)";
+      o << "\n";
+    }
     std::vector<std::pair<double, std::string>> pairs;
     for (const auto& [k, acc] : a["zero"]["pairs"].items()) pairs.push_back({acc.get<double>(), k});
     std::sort(pairs.begin(), pairs.end());

@@ -13,10 +13,17 @@ namespace {
 using namespace text_kit;
 using nlohmann::json;
 
+// A task with counting traits (Count01) has symbols, not numbers: there is no
+// value to trend against and nothing to copy, so its text says what does apply.
 class ValueNormsAnalysisResult : public SummaryResult {
  public:
   using SummaryResult::SummaryResult;
+  bool counting_symbols = false;
   void text(std::ostream& o, const ModelConfig& c) const override {
+    if (counting_symbols) {
+      o << "\nValue norms |W_E W_V W_O| per head and symbol: value_norms.csv\n";
+      return;
+    }
     o << "\nValue norms |W_E W_V W_O| against the number's value:\n  "
       << listing(summary_["heads"], head_labels(c),
                  [](const json& j) {
@@ -49,7 +56,23 @@ class DlaAnalysisResult : public SummaryResult {
 class CircuitsAnalysisResult : public SummaryResult {
  public:
   using SummaryResult::SummaryResult;
+  bool counting_symbols = false;
   void text(std::ostream& o, const ModelConfig& c) const override {
+    if (counting_symbols) {
+      // Nothing to copy: what matters is which logit each symbol raises.
+      std::vector<std::string> symbols;
+      for (const auto& t : summary_["number_tokens"]) symbols.push_back(t.get<std::string>());
+      o << "\nCircuits, per head: the logit the OV circuit raises most for the symbols " << join(symbols, " / ")
+        << ":\n  "
+        << listing(summary_["heads"], head_labels(c),
+                   [&](const json& j) {
+                     std::vector<std::string> raised;
+                     for (const auto& t : symbols) raised.push_back(j["ov_argmax"][t].get<std::string>());
+                     return join(raised, "/");
+                   })
+        << "\n";
+      return;
+    }
     o << "\nCircuits, per head: OV copying (numbers whose own logit wins) / QK "
          "of the query token vs the value:\n  "
       << listing(summary_["heads"], head_labels(c),
@@ -62,12 +85,29 @@ class CircuitsAnalysisResult : public SummaryResult {
 
 }  // namespace
 
+namespace {
+
+// summary_analysis, with the result told whether the task counts symbols.
+template <class Result, class Compute>
+Analysis symbol_aware_analysis(std::string name, std::string description, Compute compute) {
+  Analysis a = summary_analysis<Result>(std::move(name), std::move(description), always_applies, compute);
+  a.run = [compute](const AnalysisContext& ctx) -> std::unique_ptr<AnalysisResult> {
+    auto r = compute(ctx);
+    auto res = std::make_unique<Result>(std::move(r.summary), std::move(r.tables));
+    res->counting_symbols = ctx.task.counting() != nullptr;
+    return res;
+  };
+  return a;
+}
+
+}  // namespace
+
 Analysis value_norms_analysis() {
-  return summary_analysis<ValueNormsAnalysisResult>(
+  return symbol_aware_analysis<ValueNormsAnalysisResult>(
       "value_norms",
       "per head and number token, |W_E W_V| and |W_E W_V W_O|, and whether "
       "they follow the value",
-      always_applies, [](const AnalysisContext& ctx) { return value_norms(ctx.model, ctx.task); });
+      [](const AnalysisContext& ctx) { return value_norms(ctx.model, ctx.task); });
 }
 
 Analysis invariance_analysis() {
@@ -112,8 +152,8 @@ Analysis dla_analysis() {
 }
 
 Analysis circuits_analysis() {
-  return summary_analysis<CircuitsAnalysisResult>(
-      "circuits", "per head, the QK (token x token) and OV (token -> logit) circuits", always_applies,
+  return symbol_aware_analysis<CircuitsAnalysisResult>(
+      "circuits", "per head, the QK (token x token) and OV (token -> logit) circuits",
       [](const AnalysisContext& ctx) { return circuits(ctx.model, ctx.task); });
 }
 
