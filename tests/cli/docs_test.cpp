@@ -18,8 +18,7 @@
 #include "train/options.hpp"
 
 namespace hc {
-namespace {
-
+namespace cli_docs_test {  // this file's own names (unity builds batch test files)
 namespace fs = std::filesystem;
 using testing::run_cli;
 

@@ -21,7 +21,7 @@ TEST(FileTaskCli, FirstEqualsLastTrainsFromTwoFilesToHighAccuracyAndIsAnalysed) 
                    " --quiet --json --threads 2 --out " + dir + "/run");
   ASSERT_EQ(r.code, 0) << r.output;
   const auto j = nlohmann::json::parse(r.output);
-  EXPECT_EQ(j.at("n").get<int>(), 392);  // the whole evaluation file
+  EXPECT_EQ(j.at("n_examples").get<int>(), 392);  // the whole evaluation file
   EXPECT_GE(j.at("accuracy").get<double>(), 0.97) << r.output;
 
   // The run's config.json holds the files' absolute paths: eval finds them
@@ -31,7 +31,7 @@ TEST(FileTaskCli, FirstEqualsLastTrainsFromTwoFilesToHighAccuracyAndIsAnalysed) 
   auto e = run_cli("eval " + dir + "/run --json --threads 1");
   ASSERT_EQ(e.code, 0) << e.output;
   EXPECT_EQ(nlohmann::json::parse(e.output).at("accuracy"), j.at("accuracy"));
-  EXPECT_EQ(nlohmann::json::parse(e.output).at("n").get<int>(), 392);
+  EXPECT_EQ(nlohmann::json::parse(e.output).at("n_examples").get<int>(), 392);
 
   // Every analysis that needs no task-specific trait runs on it.
   auto a = run_cli("analyze " + dir + "/run --no-report --json --threads 2 --out " + dir + "/analysis");

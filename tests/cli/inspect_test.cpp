@@ -12,8 +12,7 @@
 #include "interp/ablation.hpp"
 
 namespace hc {
-namespace {
-
+namespace cli_inspect_test {  // this file's own names (unity builds batch test files)
 using testing::fixture;
 using testing::run_cli;
 
@@ -130,5 +129,5 @@ TEST(Inspect, ExampleWithEvalSetIndexOrSeedIsAnError) {
   EXPECT_NE(r.output.find("--ablate: '3x' is not a head"), std::string::npos) << r.output;
 }
 
-}  // namespace
+}  // namespace cli_inspect_test
 }  // namespace hc

@@ -18,8 +18,7 @@
 #include "json_schema.hpp"
 
 namespace hc {
-namespace {
-
+namespace cli_json_schema_test {  // this file's own names (unity builds batch test files)
 namespace fs = std::filesystem;
 using testing::fixture;
 
@@ -146,5 +145,5 @@ TEST(JsonSchema, SweepCommandsPrintTheDocumentedSchema) {
   EXPECT_EQ(r["groups"].size(), 2u);
 }
 
-}  // namespace
+}  // namespace cli_json_schema_test
 }  // namespace hc
