@@ -90,7 +90,10 @@ FileTaskHeader parse_file_task_header(const std::string& text, const std::string
 FileTask::FileTask(const TaskConfig& cfg) : cfg_(cfg) {
   cfg_.validate();
   if (cfg_.name != "file") throw Error("FileTask needs a 'file' task config, got '" + cfg_.name + "' (use make_task)");
-  header_ = parse_file_task_header(read_file(cfg_.train_set), "--train-set " + cfg_.train_set);
+  const std::string train_text = read_file(cfg_.train_set);
+  if (train_text.empty() || train_text[0] != '#')
+    throw Error("--train-set " + cfg_.train_set + ": no header (" + kHeaderHelp + ")");
+  header_ = parse_file_task_header(train_text, "--train-set " + cfg_.train_set);
   for (int i = 0; i < int(header_.vocab.size()); ++i) ids_[header_.vocab[size_t(i)]] = i;
   pad_ = ids_.at("PAD");
   const std::vector<Line> train = read_lines(cfg_.train_set, true);
