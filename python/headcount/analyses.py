@@ -31,11 +31,14 @@ class AnalysisResult:
     """What an analysis returned: its figures (summary, as summary.json holds them), its tables (name ->
     DataFrame; df.attrs has description and dataset), per-head figures for sweeps, and its text block."""
     name: str
-    summary: dict
-    tables: dict
-    head_values: pd.DataFrame
-    run_values: dict
+    summary: dict = field(repr=False)
+    tables: dict = field(repr=False)
+    head_values: pd.DataFrame = field(repr=False)
+    run_values: dict = field(repr=False)
     text: str = field(repr=False)
+
+    def __repr__(self):
+        return f"<{self.name} result: tables {', '.join(self.tables) or '(none)'}; summary keys {', '.join(self.summary)}>"
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         if table not in self.tables:

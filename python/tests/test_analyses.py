@@ -1,5 +1,6 @@
 """Registered analyses from Python: typed results with pandas tables."""
 import pandas as pd
+import pytest
 
 import headcount
 
@@ -27,5 +28,16 @@ def test_count01_head_metrics_match_the_pytorch_figures(c01_model, c01_test):
     train = c01_model.task.load_text(DATA / "count01_tl.train.txt")
     r = headcount.analyze(c01_model, "head_metrics", c01_test, train=train, threads=2)
     expected = json.loads((DATA / "count01_tl.expected.json").read_text())["heads"]
-    df = next(iter(r.tables.values()))
-    assert len(df) == len(expected)
+    df = r["heads"]
+    assert len(df) == len(expected) == 16
+    for e in expected:
+        row = df[df["head"] == e["head"]].iloc[0]
+        assert abs(row["s_acc"] - e["s_acc"]) <= 2 / 4000, e["head"]
+        assert abs(row["l_acc"] - e["l_acc"]) <= 2 / 4000, e["head"]
+        assert abs(row["auc"] - e["auc"]) <= 1e-4, e["head"]
+        assert row["w01"] == pytest.approx(e["w01"], rel=1e-4) and row["w02"] == pytest.approx(e["w02"], rel=1e-4)
+    # the typed result: per-head figures for sweeps and the summary agree with the table
+    hv = r.head_values
+    assert set(hv["metric"]) >= {"s_acc", "w01"}
+    assert hv[(hv["head"] == 3) & (hv["metric"] == "s_acc")]["value"].iloc[0] == df[df["head"] == 3]["s_acc"].iloc[0]
+    assert r.summary["weighted_s_acc"] == r.run_values["weighted_s_acc"]
