@@ -41,3 +41,13 @@ def test_count01_head_metrics_match_the_pytorch_figures(c01_model, c01_test):
     assert set(hv["metric"]) >= {"s_acc", "w01"}
     assert hv[(hv["head"] == 3) & (hv["metric"] == "s_acc")]["value"].iloc[0] == df[df["head"] == 3]["s_acc"].iloc[0]
     assert r.summary["weighted_s_acc"] == r.run_values["weighted_s_acc"]
+
+
+def test_sweep_results_as_a_dataframe(tmp):
+    spec = {"task": "count01", "d-model": 8, "heads": [2, 4], "steps": 20, "eval-every": 10, "eval-size": 50,
+            "seeds": 1}
+    df = headcount.sweep(spec, tmp / "sw", progress=False)
+    assert isinstance(df, pd.DataFrame) and len(df) == 2
+    assert sorted(df["heads"]) == [2, 4] and "accuracy" in df.columns
+    again = headcount.sweep_results(tmp / "sw")
+    assert again.equals(df)
