@@ -12,6 +12,12 @@ packages=(g++ cmake ninja-build pkg-config libeigen3-dev libcli11-dev nlohmann-j
 # The HTML report: Chromium for --png and the browser test; node/npm only when
 # npm is missing (the report's JavaScript libraries come from the npm registry).
 packages+=(chromium)
+# The Python package (python/, docs/PYTHON.md): pybind11 and Python's headers
+# build the extension; a venv (python3-venv) that sees Debian's numpy, pandas,
+# matplotlib and torch holds the package; pytest runs its tests, torch checks
+# parity with PyTorch, nbclient + ipykernel execute the notebooks.
+packages+=(python3-dev python3-venv pybind11-dev python3-pybind11 python3-numpy python3-pandas python3-pytest
+           python3-matplotlib python3-nbclient python3-nbformat python3-ipykernel python3-torch)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
@@ -34,5 +40,14 @@ if ! cmp -s report/package-lock.json report/node_modules/.package-lock.json.inst
 fi
 
 [ "${1:-}" = "--no-build" ] && exit 0
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DHEADCOUNT_PYTHON=ON >/dev/null
 ninja -C build
+
+# The Python package, installed into .venv (which also sees Debian's packages):
+# a .pth file puts python/ (the pure-Python package) and build/python (the
+# extension) on its path, so a rebuild needs no reinstall. Then
+# `.venv/bin/python3 -c "import headcount"`, or `source .venv/bin/activate`.
+[ -x .venv/bin/python3 ] || /usr/bin/python3 -m venv --system-site-packages .venv
+site=$(.venv/bin/python3 -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+printf '%s\n%s\n' "$PWD/python" "$PWD/build/python" > "$site/headcount.pth"
+.venv/bin/python3 -c 'import headcount' || { echo "setup: the Python package does not import (see above)"; exit 1; }
