@@ -26,9 +26,9 @@ TEST(TaskConfig, DefaultsValidateForBothTasks) {
 
 TEST(TaskConfig, UnknownTaskNameSaysWhichNamesExist) {
   EXPECT_EQ(error_of([] { with_name("max").validate(); }),
-            "unknown task 'max' (use max-of-list or count01)");
+            "unknown task 'max' (use max-of-list, count01, max-of-list-digits or count-unique)");
   EXPECT_EQ(error_of([] { make_task(with_name("sort")); }),
-            "unknown task 'sort' (use max-of-list or count01)");
+            "unknown task 'sort' (use max-of-list, count01, max-of-list-digits or count-unique)");
 }
 
 TEST(TaskConfig, EachBadValueIsRejectedNamingItsOption) {

@@ -33,7 +33,7 @@ std::string error_of(const std::function<void()>& f) {
 nlohmann::json sample_value(const TrainOption& o) {
   const OptionSpec& s = o.spec;
   try {
-    const nlohmann::json d = o.get(default_train_config(o.task.empty() ? task_names().back() : o.task));
+    const nlohmann::json d = o.get(default_train_config(o.tasks.empty() ? task_names().back() : o.tasks.front()));
     if (s.name != "task") return check_train_value(o, d);
   } catch (const Error&) {
   }
@@ -71,7 +71,7 @@ TEST(OptionTable, TheCommandLineAndSweepSpecsAcceptExactlyTheSameOptions) {
   for (const auto& o : train_options()) {
     if (o.spec.name == "seed") continue;
     nlohmann::json spec = {{o.spec.name, sample_value(o)}};
-    if (!o.task.empty()) spec["task"] = o.task;
+    if (!o.tasks.empty()) spec["task"] = o.tasks.front();
     for (const std::string& key : {o.spec.name, o.spec.key()}) {
       nlohmann::json s = spec;
       if (key != o.spec.name) s[key] = s[o.spec.name], s.erase(o.spec.name);
