@@ -10,7 +10,7 @@ namespace hc {
 
 namespace {
 
-const char* kShape = "BOS t o SEP t o .. SEP t o ANS t o EOS";
+const char* kDigitsShape = "BOS t o SEP t o .. SEP t o ANS t o EOS";
 
 bool is_digit_token(std::string_view t) { return t.size() == 1 && t[0] >= '0' && t[0] <= '9'; }
 
@@ -110,7 +110,7 @@ std::string MaxOfListDigitsTask::format(const Example& ex) const {
 Example MaxOfListDigitsTask::parse(std::string_view line, int line_no) const {
   const int k = cfg_.list_len;
   const auto toks = split_tokens(line);
-  if (toks.empty()) line_error(line_no, std::string("empty line (expected ") + kShape + ")");
+  if (toks.empty()) line_error(line_no, std::string("empty line (expected ") + kDigitsShape + ")");
   for (auto t : toks) {
     if (is_digit_token(t) || t == "BOS" || t == "SEP" || t == "ANS" || t == "EOS") continue;
     const bool number = t.find_first_not_of("0123456789") == std::string_view::npos;
@@ -137,11 +137,11 @@ Example MaxOfListDigitsTask::parse(std::string_view line, int line_no) const {
   };
   auto expect = [&](const char* tok) {
     if (i >= toks.size())
-      line_error(line_no, std::string("the line ends where ") + tok + " should be (expected " + kShape + " with " +
+      line_error(line_no, std::string("the line ends where ") + tok + " should be (expected " + kDigitsShape + " with " +
                               std::to_string(k) + " numbers)");
     if (toks[i] != tok)
       line_error(line_no, "position " + std::to_string(i) + " should be " + tok + ", found " + std::string(toks[i]) +
-                              " (expected " + std::to_string(k) + " numbers: " + kShape + ")");
+                              " (expected " + std::to_string(k) + " numbers: " + kDigitsShape + ")");
     ++i;
   };
   std::vector<int32_t> list;

@@ -11,7 +11,7 @@
 #include "core/atomic_file.hpp"
 
 namespace hc {
-namespace {
+namespace cli_puzzle_tasks_cli_test {
 
 using testing::fixture;
 using testing::run_cli;
@@ -116,5 +116,5 @@ TEST(CliPuzzleTasks, BadLinesGetTheirLineNumberAndReason) {
   }
 }
 
-}  // namespace
+}  // namespace cli_puzzle_tasks_cli_test
 }  // namespace hc

@@ -16,7 +16,7 @@
 #include "train/evaluate.hpp"
 
 namespace hc {
-namespace {
+namespace parity_puzzle2_test {
 
 using testing::fixture;
 
@@ -98,5 +98,5 @@ TEST(ParityPuzzle2, TwoLayerCountUniqueModelWithoutPositionsMatchesPyTorch) {
   expect_parity("unique", "weights.safetensors", "count-unique", false);
 }
 
-}  // namespace
+}  // namespace parity_puzzle2_test
 }  // namespace hc

@@ -12,7 +12,7 @@
 #include "train/trainer.hpp"
 
 namespace hc {
-namespace {
+namespace tasks_count_unique_test {
 
 using testing::error_of;
 
@@ -144,5 +144,5 @@ TEST(CountUnique, InvarianceFamiliesShareTheirCount) {
   }
 }
 
-}  // namespace
+}  // namespace tasks_count_unique_test
 }  // namespace hc

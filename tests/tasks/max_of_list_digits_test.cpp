@@ -13,7 +13,7 @@
 #include "train/trainer.hpp"
 
 namespace hc {
-namespace {
+namespace tasks_max_of_list_digits_test {
 
 using testing::error_of;
 using testing::TempFile;
@@ -127,5 +127,5 @@ TEST(MaxOfListDigits, ListLenIsOneFlagSharedWithMaxOfList) {
             "--task max-of-list");
 }
 
-}  // namespace
+}  // namespace tasks_max_of_list_digits_test
 }  // namespace hc
