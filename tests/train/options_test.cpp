@@ -109,7 +109,7 @@ TEST(OptionTable, EveryOptionIsRangeCheckedTheSameWayInBothPlaces) {
            {"--steps 20x", "--steps must be an integer between 1 and 100000000 (got 20x)"},
            {"--eval-size 2000000", "--eval-size must be an integer between 1 and 1000000"},
            {"--biases maybe", "--biases must be true or false (got 'maybe')"},
-           {"--task count01 --list-len 7", "--list-len is a max-of-list option, but the task is count01"},
+           {"--task count01 --list-len 7", "--list-len is a max-of-list or max-of-list-digits option, but the task is count01"},
        }) {
     const auto r = run_cli("train --quiet --out /nonexistent/never " + args);
     EXPECT_NE(r.code, 0) << args;
@@ -142,8 +142,8 @@ TEST(OptionTable, ResumeRefusesEveryOptionOfTheTable) {
 
 TEST(OptionTable, HelpShowsEachTasksDefault) {
   const auto r = run_cli("train --help");
-  EXPECT_NE(r.output.find("Residual width D (max-of-list 64, count01 32)"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("Layers L (default 1)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Residual width D (max-of-list 64, count01 32, max-of-list-digits 64, count-unique 32)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Layers L (max-of-list 1, count01 1, max-of-list-digits 2, count-unique 2)"), std::string::npos) << r.output;
 }
 
 }  // namespace
