@@ -13,6 +13,7 @@
 #include "io/layouts.hpp"
 #include "io/puzzle_checkpoint.hpp"
 #include "io/weights_file.hpp"
+#include "tasks/registry.hpp"
 #include "train/checkpoint.hpp"
 
 namespace hc::cli {
@@ -76,7 +77,7 @@ void TaskFlags::add_to(CLI::App& app) {
   // A command's own flag of the same name wins over a task option (eval's
   // --eval-set and the file task's): commands add theirs first.
   for (const auto& o : train_options())
-    if ((o.spec.name == "task" || !o.task.empty()) && !app.get_option_no_throw(o.spec.flag()))
+    if ((o.spec.name == "task" || !o.tasks.empty()) && !app.get_option_no_throw(o.spec.flag()))
       options.emplace_back(&o, add_train_option(app, o));
 }
 
@@ -177,16 +178,32 @@ LoadedModel load_model(const LoadFlags& f) {
       } catch (const nlohmann::json::parse_error& e) {
         throw Error(weights + ": the metadata entry headcount.task_config is not valid JSON");
       }
-    } else if (f.task.task().empty()) {
-      throw Error("'" + weights + "' does not say which task it was trained on: pass --task max-of-list or --task count01");
     }
+    // A puzzle trainer's config.json beside the weights says the task (and the layout).
+    std::optional<PuzzleCheckpoint> pc;
+    if (meta == file.metadata.end())
+      if (auto cfg = puzzle_config_beside(weights)) {
+        pc = read_puzzle_config(*cfg, weights);
+        if (pc->task) tc = *pc->task;
+        else if (f.task.task().empty()) throw Error(pc->missing_task + "; pass --task if the weights fit another task");
+        out.notes = pc->notes;
+      }
+    if (meta == file.metadata.end() && !(pc && pc->task) && f.task.task().empty()) {
+      std::string tasks;
+      const auto names = task_names();
+      for (size_t i = 0; i < names.size(); ++i)
+        tasks += std::string(i ? i + 1 == names.size() ? " or " : ", " : "") + "--task " + names[i];
+      throw Error("'" + weights + "' does not say which task it was trained on: pass " + tasks);
+    }
+    if (pc && !layout) layout = Layout::Puzzle;
     out.config.task = f.task.apply(tc);
     auto task = make_task(out.config.task);
     LoadedWeights lw = load_for_task(
         [&] { return load_weights(file, layout, ModelHints{task->n_ctx(), task->vocab_size(), task->name()}); },
         f.task, meta != file.metadata.end() ? std::optional<TaskConfig>(tc) : std::nullopt, weights);
+    if (pc && lw.layout == Layout::Puzzle) check_puzzle_config(*pc, lw.config);
     out.config.model = lw.config;
-    out.notes = lw.notes;
+    out.notes.insert(out.notes.end(), lw.notes.begin(), lw.notes.end());
     out.task = std::move(task);
     out.model = std::make_unique<Model<float>>(lw.config);
     out.model->params() = std::move(lw.params);

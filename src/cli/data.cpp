@@ -51,6 +51,8 @@ void run(const DataFlags& f) {
   // Stream 1 is the held-out set `train` and `eval` generate for this seed; 2 is a training sample.
   const Split split = f.split == "test" ? Split::Test : Split::Train;
   Dataset ds = generate(*task, split, f.n, f.seed, split == Split::Test ? 1 : 2);
+  // Tasks whose splits are small or uneven say what each holds (count-unique).
+  for (const auto& line : task->split_sizes()) std::fprintf(stderr, "split: %s\n", line.c_str());
   if (f.out.empty()) {
     if (f.json) return print_json(f, *task, ds);
     for (const auto& ex : ds.examples) std::printf("%s\n", task->format(ex).c_str());

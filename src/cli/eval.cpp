@@ -31,6 +31,7 @@ void run(const EvalFlags& f) {
                         {"accuracy", r.accuracy},      {"eos_accuracy", r.eos_accuracy},
                         {"seq_accuracy", r.seq_accuracy}, {"loss", r.loss},
                         {"notes", m.notes}};
+    if (!r.parts.empty()) j["accuracy_parts"] = parts_json(r.parts);
     std::cout << j.dump(2) << "\n";
     return;
   }
@@ -38,9 +39,13 @@ void run(const EvalFlags& f) {
   std::printf("model:        %s (%s)\n", m.source.c_str(), m.task->name().c_str());
   std::printf("eval set:     %s\n", ds.source.c_str());
   std::printf("accuracy:     %.4f (%d / %d)\n", r.accuracy, int(r.accuracy * r.n + 0.5), r.n);
-  std::printf("EOS accuracy: %.4f\n", r.eos_accuracy);
-  std::printf("sequence:     %.4f\n", r.seq_accuracy);
+  if (r.has_eos) {
+    std::printf("EOS accuracy: %.4f\n", r.eos_accuracy);
+    std::printf("sequence:     %.4f\n", r.seq_accuracy);
+  }
   std::printf("loss:         %.4f\n", r.loss);
+  for (const auto& p : r.parts)
+    std::printf("  %-12s %.4f (%lld / %lld)\n", p.key.c_str(), p.accuracy(), (long long)p.correct, (long long)p.n);
 }
 
 }  // namespace

@@ -142,6 +142,8 @@ int run(const TrainFlags& f) {
                  cfg.model.d_vocab, cfg.model.n_ctx, cfg.model.pos_embed ? "learned" : "none",
                  cfg.model.biases ? "on" : "off", model.params().size(), (long long)cfg.steps, cfg.batch, opt.threads,
                  out.c_str());
+    // Tasks whose splits are small or uneven say what each holds (count-unique).
+    for (const auto& line : make_task(cfg.task)->split_sizes()) std::fprintf(stderr, "split: %s\n", line.c_str());
     if (staged)
       std::fprintf(stderr, "--force: building the new run in %s; it replaces %s when it stops\n", staged->path().c_str(),
                    out.c_str());
@@ -218,6 +220,7 @@ int run(const TrainFlags& f) {
                       {"reached_target", r.reached_target},
                       {"resumed_from", r.resumed_from},
                       {"skipped_batches", r.skipped_batches}};
+  if (!r.final_eval.parts.empty()) j["accuracy_parts"] = parts_json(r.final_eval.parts);
   if (f.json) {
     std::cout << j.dump(2) << "\n";
   } else {
@@ -228,9 +231,17 @@ int run(const TrainFlags& f) {
               " in this run (resumed at step " + std::to_string(r.resumed_from) + "),";
     else
       steps += " in";
-    std::printf("parameters: %zu\nsteps: %s %.1f s (%.0f steps/s)\nheld-out accuracy: %.2f%% (EOS %.2f%%) on %d examples\nrun directory: %s\n",
-                model.params().size(), steps.c_str(), r.seconds, r.steps_per_second,
-                100 * r.final_eval.accuracy, 100 * r.final_eval.eos_accuracy, r.final_eval.n, out.c_str());
+    const EvalResult& e = r.final_eval;
+    std::printf("parameters: %zu\nsteps: %s %.1f s (%.0f steps/s)\n", model.params().size(), steps.c_str(), r.seconds,
+                r.steps_per_second);
+    if (e.has_eos)
+      std::printf("held-out accuracy: %.2f%% (EOS %.2f%%) on %d examples\n", 100 * e.accuracy, 100 * e.eos_accuracy, e.n);
+    else
+      std::printf("held-out accuracy: %.2f%% on %d examples\n", 100 * e.accuracy, e.n);
+    for (const auto& p : e.parts)
+      std::printf("  %-12s %.2f%% (%lld / %lld)\n", p.key.c_str(), 100 * p.accuracy(), (long long)p.correct,
+                  (long long)p.n);
+    std::printf("run directory: %s\n", out.c_str());
   }
   return 0;
 }

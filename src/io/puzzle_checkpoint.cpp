@@ -18,10 +18,91 @@ bool is_puzzle_checkpoint(const std::string& dir) {
 }
 
 PuzzleCheckpoint read_puzzle_checkpoint(const std::string& dir) {
+  return read_puzzle_config((fs::path(dir) / "config.json").string(), (fs::path(dir) / "model.pt").string());
+}
+
+std::optional<std::string> puzzle_config_beside(const std::string& weights) {
+  std::error_code ec;
+  const fs::path cfg = fs::path(weights).parent_path() / "config.json";
+  if (!fs::is_regular_file(cfg, ec)) return std::nullopt;
+  const nlohmann::json j = nlohmann::json::parse(read_file(cfg.string()), nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("model") || !j["model"].is_object() || !j.contains("vocab"))
+    return std::nullopt;
+  return cfg.string();
+}
+
+namespace {
+
+// Puzzle 1b: numbers 0..99 written as two digits; BOS SEP ANS EOS after the digits.
+void digit_task(PuzzleCheckpoint& p, const nlohmann::json& j, const std::string& which) {
+  const std::string& src = p.config_path;
+  const nlohmann::json& v = j["vocab"];
+  if (v.contains("num_range") && json_field::integer<int>(v["num_range"], src + ": vocab.num_range") != 100)
+    throw Error(src + ": vocab.num_range = " + v["num_range"].dump() +
+                ", but headcount's max-of-list-digits has the numbers 0..99 (num_range 100)");
+  if (p.vocab_size != 14)
+    throw Error(src + ": model.vocab_size = " + std::to_string(p.vocab_size) +
+                " but puzzle 1b's vocabulary has 14 tokens (digits, BOS, SEP, ANS, EOS); the config is inconsistent");
+  TaskConfig t;
+  t.name = "max-of-list-digits";
+  const nlohmann::json* tr = j.contains("training") && j["training"].is_object() ? &j["training"] : nullptr;
+  std::string list_from = "training.list_len";
+  if (tr && tr->contains("list_len")) {
+    t.list_len = json_field::integer<int>((*tr)["list_len"], src + ": training.list_len");
+  } else {
+    if (p.max_seq_len % 3 != 0 || p.max_seq_len < 6)
+      throw Error(src + ": model.max_seq_len = " + std::to_string(p.max_seq_len) +
+                  " is not 3k + 3 for a list length k; pass --list-len");
+    t.list_len = p.max_seq_len / 3 - 1;
+    list_from = "model.max_seq_len = 3k + 3";
+  }
+  if (p.pos_embed && p.max_seq_len < 3 * t.list_len + 3)
+    throw Error(src + ": model.max_seq_len = " + std::to_string(p.max_seq_len) + " is shorter than the " +
+                std::to_string(3 * t.list_len + 3) + " tokens a list of " + std::to_string(t.list_len) + " needs");
+  try {
+    t.validate();
+  } catch (const Error& e) {
+    throw Error(src + ": the inferred task max-of-list-digits is invalid: " + e.what());
+  }
+  p.task = t;
+  p.notes.push_back(which + ": task max-of-list-digits (list_len " + std::to_string(t.list_len) + " from " +
+                    list_from + "), layout puzzle, from " + src);
+}
+
+// The May puzzle: V symbols, BOS, ANS, then the count tokens #1..#N.
+void unique_count_task(PuzzleCheckpoint& p, const nlohmann::json& j, const std::string& which) {
+  const std::string& src = p.config_path;
+  const nlohmann::json& v = j["vocab"];
+  TaskConfig t;
+  t.name = "count-unique";
+  // N from vocab.seq_len, else from max_seq_len = N + 2; V from vocab.num_symbols, else vocab_size - 2 - N.
+  t.seq_len = v.contains("seq_len") ? json_field::integer<int>(v["seq_len"], src + ": vocab.seq_len") : p.max_seq_len - 2;
+  t.alphabet = v.contains("num_symbols") ? json_field::integer<int>(v["num_symbols"], src + ": vocab.num_symbols")
+                                         : p.vocab_size - 2 - t.seq_len;
+  if (p.vocab_size != t.alphabet + 2 + t.seq_len)
+    throw Error(src + ": model.vocab_size = " + std::to_string(p.vocab_size) + " but " + std::to_string(t.alphabet) +
+                " symbols and strings of " + std::to_string(t.seq_len) + " need " +
+                std::to_string(t.alphabet + 2 + t.seq_len) + " (symbols, BOS, ANS, #1..#N); the config is inconsistent");
+  if (p.max_seq_len < t.seq_len + 2)
+    throw Error(src + ": model.max_seq_len = " + std::to_string(p.max_seq_len) + " is shorter than the " +
+                std::to_string(t.seq_len + 2) + " tokens BOS t1 .. tN ANS");
+  try {
+    t.validate();
+  } catch (const Error& e) {
+    throw Error(src + ": the inferred task count-unique is invalid: " + e.what());
+  }
+  p.task = t;
+  p.notes.push_back(which + ": task count-unique (" + std::to_string(t.alphabet) + " symbols, strings of " +
+                    std::to_string(t.seq_len) + "), layout puzzle, from " + src);
+}
+
+}  // namespace
+
+PuzzleCheckpoint read_puzzle_config(const std::string& config_path, const std::string& weights_path) {
   PuzzleCheckpoint p;
-  p.dir = dir;
-  p.config_path = (fs::path(dir) / "config.json").string();
-  p.weights_path = (fs::path(dir) / "model.pt").string();
+  p.dir = fs::path(config_path).parent_path().string();
+  p.config_path = config_path;
+  p.weights_path = weights_path;
   const std::string& src = p.config_path;
   nlohmann::json j = nlohmann::json::parse(read_file(src), nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw Error(src + ": not a JSON object; the checkpoint folder is damaged");
@@ -83,11 +164,9 @@ PuzzleCheckpoint read_puzzle_checkpoint(const std::string& dir) {
     p.notes.push_back(which + ": task max-of-list (num_range " + std::to_string(t.num_range) + " from vocab, list_len " +
                       std::to_string(t.list_len) + " from " + list_from + "), layout puzzle, from " + src);
   } else if (p.vocab_type == "digit") {
-    p.missing_task = src + ": vocab.type 'digit' is puzzle 1b (the maximum of two-digit numbers, written digit by "
-                           "digit); that needs the task max-of-list-digits, which headcount does not have yet";
+    digit_task(p, j, which);
   } else if (p.vocab_type == "unique_count") {
-    p.missing_task = src + ": vocab.type 'unique_count' is the count-unique puzzle; that needs the task "
-                           "count-unique, which headcount does not have yet";
+    unique_count_task(p, j, which);
   } else {
     p.missing_task = src + ": vocab.type '" + p.vocab_type +
                      "' is not a puzzle vocabulary headcount knows (number, digit, unique_count); pass --task";

@@ -5,7 +5,9 @@
 //              "pos_embed_type"?: "learned" | "none"},
 //    "vocab": {"type": "number" | "digit" | "unique_count", ...},
 //    "training": {...}, "puzzle": "1a" | ...}
-// and model.py (never read). The task is inferred from vocab.type; the model
+// and model.py (never read). vocab.type picks the task: number -> max-of-list
+// (num_range), digit -> max-of-list-digits, unique_count -> count-unique
+// (num_symbols, seq_len); any n_layers, pos_embed_type learned or none. The model
 // block is checked against the shapes the weights give.
 #include <optional>
 #include <string>
@@ -31,6 +33,11 @@ struct PuzzleCheckpoint {
 bool is_puzzle_checkpoint(const std::string& dir);
 // Reads config.json; throws hc::Error naming the field and the fix.
 PuzzleCheckpoint read_puzzle_checkpoint(const std::string& dir);
+// The same for a config file and the weights it describes (any file name).
+PuzzleCheckpoint read_puzzle_config(const std::string& config_path, const std::string& weights_path);
+// The config.json beside a weights file when it is a puzzle config (it has
+// "model" and "vocab" objects), else nullopt.
+std::optional<std::string> puzzle_config_beside(const std::string& weights);
 // config.json's model block must agree with what the weights' shapes give.
 void check_puzzle_config(const PuzzleCheckpoint& p, const ModelConfig& loaded);
 

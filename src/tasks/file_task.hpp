@@ -14,7 +14,8 @@
 // ones; both files carry the same header (the evaluation file may omit it).
 // Lines may differ in length (shorter ones are padded with PAD, which is added
 // to the vocabulary when the header does not name it) but not in their number
-// of targets. The answer (for analyses that ask for one) is the first target.
+// of targets. An example counts as right when every target is; the first
+// target is "the answer" for analyses that ask for one token.
 #include <map>
 #include <string>
 #include <vector>
@@ -44,6 +45,8 @@ class FileTask final : public Task {
   int vocab_size() const override { return int(header_.vocab.size()); }
   int n_ctx() const override { return n_ctx_; }
   int n_loss_positions() const override { return n_targets_; }
+  // Every target is part of the answer: an example is right when all are.
+  int n_answer_positions() const override { return n_targets_; }
   const std::vector<std::string>& vocab() const override { return header_.vocab; }
 
   // A uniform draw from the training file (Train) or the evaluation file (Test).

@@ -13,6 +13,10 @@ void check_count01_config(const TaskConfig& c);
 std::vector<TaskOption> file_task_options();
 std::unique_ptr<Task> make_file_task(const TaskConfig& c);
 void check_file_task_config(const TaskConfig& c);
+std::vector<TaskOption> max_of_list_digits_options();
+std::unique_ptr<Task> make_max_of_list_digits_task(const TaskConfig& c);
+std::vector<TaskOption> count_unique_options();
+std::unique_ptr<Task> make_count_unique_task(const TaskConfig& c);
 
 namespace {
 
@@ -32,6 +36,8 @@ void add(const std::string& name, std::vector<TaskOption> options, TaskFactory f
 void register_builtin_tasks() {
   add("max-of-list", max_of_list_options(), make_max_of_list_task, {});
   add("count01", count01_options(), make_count01_task, check_count01_config);
+  add("max-of-list-digits", max_of_list_digits_options(), make_max_of_list_digits_task, {});
+  add("count-unique", count_unique_options(), make_count_unique_task, {});
   add("file", file_task_options(), make_file_task, check_file_task_config);
 }
 

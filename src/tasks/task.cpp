@@ -117,6 +117,11 @@ std::vector<std::vector<Example>> Task::invariance_families(int, Rng&) const {
               "'; give families in a file (one example per line, blank lines between families)");
 }
 
+void Task::score_parts(const Example&, const int32_t*, std::vector<AccuracyPart>& parts) const {
+  if (!parts.empty())
+    throw Error("task '" + name() + "' declares accuracy parts but does not score them (override score_parts)");
+}
+
 std::string Task::example_line() const {
   Rng rng(1, 0);
   return format(sample(rng, Split::Train));

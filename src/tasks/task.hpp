@@ -21,7 +21,7 @@ enum class Split { Train, Test };
 // Every task-level option, with the defaults of TASKS.md. Fields that do not
 // apply to the chosen task are ignored (and not written to JSON).
 struct TaskConfig {
-  std::string name = "max-of-list";  // "max-of-list" or "count01"
+  std::string name = "max-of-list";  // a registered task (tasks/registry.hpp)
   // Max-of-List
   int list_len = 5;        // k
   int num_range = 10;      // R: numbers are 0..R-1
@@ -31,6 +31,9 @@ struct TaskConfig {
   int max_len = 20;
   double noise = 1.0 / 3.0;  // probability of the noise symbol `2`
   bool ties_as_4 = false;    // default: ties are excluded (resampled)
+  // Count-unique
+  int seq_len = 10;   // N: symbols per sequence
+  int alphabet = 10;  // V: symbols a, b, .. available
   // Both: a list/string is in the test split iff hash(content) % test_mod == 0.
   int test_mod = 10;
   // The file task (tasks/file_task.hpp): its data files, as absolute paths.
@@ -58,7 +61,12 @@ class Task {
   virtual const TaskConfig& config() const = 0;
   virtual int vocab_size() const = 0;  // V
   virtual int n_ctx() const = 0;       // T (model input length)
-  virtual int n_loss_positions() const { return 2; }  // P: answer and EOS by default
+  // P: where the loss is taken, the same count for every example. The first
+  // n_answer_positions() predict the answer (EvalResult::accuracy: all of
+  // them right); the rest (EOS) follow it (eos_accuracy). Default: the answer
+  // token, then EOS.
+  virtual int n_loss_positions() const { return 2; }
+  virtual int n_answer_positions() const { return 1; }
   virtual const std::vector<std::string>& vocab() const = 0;  // token names by id
   // Token id for a name, or -1.
   int token_id(std::string_view name) const;
@@ -107,6 +115,16 @@ class Task {
   // the split; generate() then takes the examples from it. Default: nullptr,
   // examples are drawn.
   virtual const std::vector<Example>* fixed_examples(Split) const { return nullptr; }
+  // Accuracy broken down the task's way (TASKS.md), reported beside the
+  // headline numbers: the parts with n = correct = 0. Default: none.
+  virtual std::vector<AccuracyPart> accuracy_parts() const { return {}; }
+  // Adds `ex` to the parts it counts in; pred[i] is the argmax at
+  // ex.loss_pos[i] (n_loss_positions() of them).
+  virtual void score_parts(const Example& ex, const int32_t* pred, std::vector<AccuracyPart>& parts) const;
+  // What each split holds, one line each, for tasks whose splits are small or
+  // uneven (count-unique's strata); `headcount data` and train print them.
+  // Default: nothing to say.
+  virtual std::vector<std::string> split_sizes() const { return {}; }
   // One example line in the text form, for messages (e.g. an empty file).
   // Default: a drawn training example.
   virtual std::string example_line() const;

@@ -35,6 +35,7 @@ struct AttentionClasses {
 // `headcount train --task NAME` uses unless told otherwise. The defaults are
 // the puzzle 1a recipe (TASKS.md).
 struct Recipe {
+  int n_layers = 1;
   int d_model = 64, n_heads = 4, d_head = 16;
   bool pos_embed = true, biases = false;
   int64_t steps = 20000;
@@ -42,6 +43,17 @@ struct Recipe {
   double lr = 1e-3, weight_decay = 0.01;
   int64_t eval_every = 1000;
   int eval_size = 5000;
+};
+
+// One line of a task's own accuracy breakdown (Task::accuracy_parts): e.g. the
+// tens digit of puzzle 1b, or the examples with 3 distinct symbols of
+// count-unique. `key` names it in JSON and in the training log
+// ("tens_digit", "count_3"); accuracy = correct / n over the examples that
+// count in it.
+struct AccuracyPart {
+  std::string key;
+  int64_t n = 0, correct = 0;
+  double accuracy() const { return n > 0 ? double(correct) / double(n) : 0.0; }
 };
 
 // The binary counting language of the Count01 paper (ANALYSES.md part A):

@@ -1,5 +1,7 @@
 #include "train/batch.hpp"
 
+#include "core/error.hpp"
+
 namespace hc {
 
 Batch make_batch(const Task& task, const std::vector<Example>& examples, size_t begin, size_t end) {
@@ -12,6 +14,9 @@ Batch make_batch(const Task& task, const std::vector<Example>& examples, size_t 
   b.targets.reserve(size_t(b.B) * b.P);
   for (size_t i = begin; i < end; ++i) {
     const Example& ex = examples[i];
+    if (int(ex.loss_pos.size()) != b.P)
+      throw Error("task " + task.name() + ": an example has " + std::to_string(ex.loss_pos.size()) +
+                  " loss positions, the task declares " + std::to_string(b.P));
     b.tokens.insert(b.tokens.end(), ex.seq.begin(), ex.seq.begin() + b.T);
     for (int p : ex.loss_pos) {
       b.rows.push_back(p);

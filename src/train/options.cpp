@@ -23,7 +23,40 @@ constexpr double kMaxSteps = 100000000;
 
 template <class Get, class Set>
 TrainOption general(OptionSpec s, Get get, Set set) {
-  return TrainOption{std::move(s), "", get, set};
+  return TrainOption{std::move(s), {}, get, set};
+}
+
+// The tasks' options, one row per name: a name that several tasks declare
+// becomes one flag that each of them reads (values are checked against the
+// chosen task's own declaration when the task config validates).
+void add_task_options(std::vector<TrainOption>& t) {
+  const size_t first = t.size();
+  for (const TaskEntry& e : registered_tasks()) {
+    for (const TaskOption& o : e.options) {
+      if (!o.flag) continue;
+      auto same = std::find_if(t.begin() + long(first), t.end(),
+                               [&](const TrainOption& x) { return x.spec.name == o.spec.name; });
+      if (same != t.end()) {
+        if (same->spec.type != o.spec.type)
+          throw Error("task option --" + o.spec.name + " of " + e.name + " has another type than the " +
+                      same->tasks.front() + " option of that name; rename one of them");
+        same->tasks.push_back(e.name);
+        continue;
+      }
+      TrainOption opt{o.spec, {e.name}, nullptr, nullptr};
+      // Each task's own get/set, by the config's task.
+      opt.get = [name = o.spec.name](const TrainConfig& c) {
+        for (const TaskOption& x : task_entry(c.task.name).options)
+          if (x.spec.name == name) return x.get(c.task);
+        return nlohmann::json();
+      };
+      opt.set = [name = o.spec.name](TrainConfig& c, const nlohmann::json& v) {
+        for (const TaskOption& x : task_entry(c.task.name).options)
+          if (x.spec.name == name) x.set(c.task, v);
+      };
+      t.push_back(std::move(opt));
+    }
+  }
 }
 
 std::vector<TrainOption> build_table() {
@@ -34,17 +67,7 @@ std::vector<TrainOption> build_table() {
   t.push_back(general(
       task, [](const TrainConfig& c) { return nlohmann::json(c.task.name); },
       [](TrainConfig&, const nlohmann::json&) {}));  // build_train_config starts from the task's recipe
-  for (const TaskEntry& e : registered_tasks()) {
-    for (const TaskOption& o : e.options) {
-      if (!o.flag) continue;
-      TrainOption opt{o.spec, e.name, nullptr, nullptr};
-      opt.get = [get = o.get, task = e.name](const TrainConfig& c) {
-        return c.task.name == task ? get(c.task) : nlohmann::json();
-      };
-      opt.set = [set = o.set](TrainConfig& c, const nlohmann::json& v) { set(c.task, v); };
-      t.push_back(std::move(opt));
-    }
-  }
+  add_task_options(t);
   using J = nlohmann::json;
   t.push_back(general(spec("layers", OptionType::Int, 1, 64, "Layers L"),
                       [](const TrainConfig& c) { return J(c.model.n_layers); },
@@ -110,6 +133,10 @@ std::string value_text(const nlohmann::json& v) { return v.is_string() ? v.get<s
 
 }  // namespace
 
+bool TrainOption::of_task(const std::string& name) const {
+  return std::find(tasks.begin(), tasks.end(), name) != tasks.end();
+}
+
 const std::vector<TrainOption>& train_options() {
   // Built again when a task registers after the first use (tests add toy
   // tasks); earlier tables stay alive, so references into them stay valid,
@@ -157,7 +184,7 @@ std::string option_help(const TrainOption& o) {
   if (defaults.empty()) {
     std::vector<std::pair<std::string, std::string>> per_task;
     for (const auto& name : task_names()) {
-      if (!o.task.empty() && o.task != name) continue;
+      if (!o.tasks.empty() && !o.of_task(name)) continue;
       per_task.emplace_back(name, value_text(o.get(default_train_config(name))));
     }
     const bool same = std::all_of(per_task.begin(), per_task.end(),
@@ -187,11 +214,14 @@ TaskConfig apply_task_options(TaskConfig base, const OptionValues& values, const
   const TaskEntry& entry = task_entry(base.name);
   for (const auto& [name, value] : values) {
     const TrainOption* o = find_train_option(name);
-    if (!o || o->task.empty()) continue;
-    if (o->task != base.name) {
+    if (!o || o->tasks.empty()) continue;
+    if (!o->of_task(base.name)) {
       if (!rules.refuse_other_task_options) continue;
-      throw Error(p + name + " is a " + o->task + " option, but the task is " + base.name + ": drop " + p + name +
-                  " or use " + p + "task " + o->task);
+      std::string owners;
+      for (size_t i = 0; i < o->tasks.size(); ++i)
+        owners += (i ? i + 1 == o->tasks.size() ? " or " : ", " : "") + o->tasks[i];
+      throw Error(p + name + " is a " + owners + " option, but the task is " + base.name + ": drop " + p + name +
+                  " or use " + p + "task " + o->tasks.front());
     }
     for (const auto& t : entry.options)
       if (t.spec.name == name) t.set(base, value);
@@ -210,7 +240,7 @@ TrainConfig build_train_config(const OptionValues& values, const BuildRules& rul
   c.model.d_vocab = t->vocab_size();
   c.model.n_ctx = t->n_ctx();
   for (const auto& o : train_options()) {
-    if (!o.task.empty() || o.spec.name == "task") continue;
+    if (!o.tasks.empty() || o.spec.name == "task") continue;
     if (auto it = values.find(o.spec.name); it != values.end()) o.set(c, it->second);
   }
   if (!has("d-head") && (has("d-model") || has("heads"))) {

@@ -19,8 +19,11 @@ namespace hc {
 
 struct TrainOption {
   OptionSpec spec;
-  // "" for every task; else the task whose option this is.
-  std::string task;
+  // Empty for every task; else the tasks that declare it, in registration
+  // order (several tasks may share a name, e.g. --list-len: each declares
+  // it with the same type, and its own range and default).
+  std::vector<std::string> tasks;
+  bool of_task(const std::string& name) const;
   // The value in a config, so that help can show each task's default.
   std::function<nlohmann::json(const TrainConfig&)> get;
   // Stores a checked value.

@@ -82,6 +82,7 @@ TrainConfig default_train_config(const std::string& task_name) {
     c.model.n_ctx = task->n_ctx();
   }
   const Recipe r = task ? task->recipe() : Recipe{};  // the task's own default recipe
+  c.model.n_layers = r.n_layers;
   c.model.d_model = r.d_model;
   c.model.n_heads = r.n_heads;
   c.model.d_head = r.d_head;
@@ -158,10 +159,20 @@ namespace {
 
 std::string eval_line(int64_t step, int64_t total, double lr, double loss, const EvalResult& e, double secs) {
   char buf[256];
-  std::snprintf(buf, sizeof buf, "step %lld/%lld  lr %.2e  train loss %.4f  test loss %.4f  acc %.2f%%  eos %.2f%%  (%s)",
-                (long long)step, (long long)total, lr, loss, e.loss, 100 * e.accuracy, 100 * e.eos_accuracy,
-                format_duration(secs).c_str());
-  return buf;
+  std::snprintf(buf, sizeof buf, "step %lld/%lld  lr %.2e  train loss %.4f  test loss %.4f  acc %.2f%%",
+                (long long)step, (long long)total, lr, loss, e.loss, 100 * e.accuracy);
+  std::string line = buf;
+  if (e.has_eos) {
+    std::snprintf(buf, sizeof buf, "  eos %.2f%%", 100 * e.eos_accuracy);
+    line += buf;
+  }
+  // A task's own breakdown (e.g. the tens and ones digit) when it is short.
+  if (!e.parts.empty() && e.parts.size() <= 3)
+    for (const auto& p : e.parts) {
+      std::snprintf(buf, sizeof buf, "  %s %.2f%%", p.key.c_str(), 100 * p.accuracy());
+      line += buf;
+    }
+  return line + "  (" + format_duration(secs) + ")";
 }
 
 // The divergence guard's message: the step, what was bad, the last good
@@ -196,7 +207,10 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt, Model<float>&
 
   AdamW adam(cfg.opt, model.params().size());
   std::vector<float> grad;
-  std::string log = "step,lr,train_loss,test_loss,test_accuracy,test_eos_accuracy,elapsed_s\n";
+  // A task's accuracy parts (Task::accuracy_parts) are extra columns at the end.
+  std::string log = "step,lr,train_loss,test_loss,test_accuracy,test_eos_accuracy,elapsed_s";
+  for (const auto& p : task->accuracy_parts()) log += ",test_" + p.key;
+  log += "\n";
   TrainResult result;
   double elapsed_before = 0;
   const std::string ck_path = opt.out_dir.empty() ? "" : checkpoint_path(opt.out_dir);
@@ -263,6 +277,14 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt, Model<float>&
       std::snprintf(row, sizeof row, "%lld,%.6g,%.6f,%.6f,%.6f,%.6f,%.3f\n", (long long)(step + 1), lr, loss, e.loss,
                     e.accuracy, e.eos_accuracy, secs);
       log += row;
+      if (!e.parts.empty()) {
+        log.pop_back();  // the newline
+        for (const auto& p : e.parts) {
+          std::snprintf(row, sizeof row, ",%.6f", p.accuracy());
+          log += row;
+        }
+        log += '\n';
+      }
       progress.line(eval_line(step + 1, cfg.steps, lr, loss, e, secs));
       result.final_eval = e;
       if (cfg.target_accuracy > 0 && e.accuracy >= cfg.target_accuracy && e.eos_accuracy >= cfg.target_accuracy) {
@@ -311,6 +333,7 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt, Model<float>&
                               {"n_test", result.final_eval.n},
                               {"reached_target", result.reached_target},
                               {"skipped_batches", result.skipped_batches}};
+    if (!result.final_eval.parts.empty()) metrics["accuracy_parts"] = parts_json(result.final_eval.parts);
     write_file_atomic((fs::path(opt.out_dir) / "metrics.json").string(), metrics.dump(2) + "\n");
     // Last: a run killed before this point resumes from its previous checkpoint.
     if (ck_every > 0) write_checkpoint(result.steps_done, true, elapsed_before + result.seconds);

@@ -51,9 +51,9 @@ std::string error_of(const std::function<void()>& f) {
 }
 
 TEST(TaskRegistry, BuiltInTasksComeFirstInRegistrationOrder) {
-  EXPECT_EQ(task_names(), (std::vector<std::string>{"max-of-list", "count01", "file"}));
+  EXPECT_EQ(task_names(), (std::vector<std::string>{"max-of-list", "count01", "max-of-list-digits", "count-unique", "file"}));
   EXPECT_EQ(default_task_config("count01").max_len, 20);
-  EXPECT_EQ(error_of([] { task_entry("nope"); }), "unknown task 'nope' (use max-of-list, count01 or file)");
+  EXPECT_EQ(error_of([] { task_entry("nope"); }), "unknown task 'nope' (use max-of-list, count01, max-of-list-digits, count-unique or file)");
 }
 
 // Runs in a forked child (EXPECT_EXIT): the registration stays there.
@@ -64,9 +64,9 @@ void register_echo_and_check() {
   register_task("echo", {field_option(width, &TaskConfig::test_mod, 3)},
                 [](const TaskConfig& c) { return std::make_unique<EchoTask>(c); });
   CHECK_OR_EXIT(make_task(default_task_config("echo"))->name() == "echo");
-  CHECK_OR_EXIT(error_of([] { task_entry("nope"); }) == "unknown task 'nope' (use max-of-list, count01, file or echo)");
+  CHECK_OR_EXIT(error_of([] { task_entry("nope"); }) == "unknown task 'nope' (use max-of-list, count01, max-of-list-digits, count-unique, file or echo)");
   const TrainOption* o = find_train_option("echo_width");
-  CHECK_OR_EXIT(o != nullptr && o->task == "echo");
+  CHECK_OR_EXIT(o != nullptr && o->tasks == std::vector<std::string>{"echo"});
   CHECK_OR_EXIT(option_help(*o) == "Echo: width (default 3)");
   CHECK_OR_EXIT(to_json(default_task_config("echo")) == nlohmann::json({{"name", "echo"}, {"echo_width", 3}}));
   CHECK_OR_EXIT(task_config_from_json({{"name", "echo"}, {"echo_width", 5}}, "c").test_mod == 5);

@@ -25,9 +25,9 @@ TEST(TaskConfig, DefaultsValidateForBothTasks) {
 
 TEST(TaskConfig, UnknownTaskNameSaysWhichNamesExist) {
   EXPECT_EQ(error_of([] { with_name("max").validate(); }),
-            "unknown task 'max' (use max-of-list, count01 or file)");
+            "unknown task 'max' (use max-of-list, count01, max-of-list-digits, count-unique or file)");
   EXPECT_EQ(error_of([] { make_task(with_name("sort")); }),
-            "unknown task 'sort' (use max-of-list, count01 or file)");
+            "unknown task 'sort' (use max-of-list, count01, max-of-list-digits, count-unique or file)");
 }
 
 TEST(TaskConfig, EachBadValueIsRejectedNamingItsOption) {

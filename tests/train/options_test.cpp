@@ -32,7 +32,7 @@ std::string error_of(const std::function<void()>& f) {
 nlohmann::json sample_value(const TrainOption& o) {
   const OptionSpec& s = o.spec;
   try {
-    const nlohmann::json d = o.get(default_train_config(o.task.empty() ? std::string("count01") : o.task));
+    const nlohmann::json d = o.get(default_train_config(o.tasks.empty() ? std::string("count01") : o.tasks.front()));
     if (s.name != "task") return check_train_value(o, d);
   } catch (const Error&) {
   }
@@ -70,7 +70,7 @@ TEST(OptionTable, TheCommandLineAndSweepSpecsAcceptExactlyTheSameOptions) {
   for (const auto& o : train_options()) {
     if (o.spec.name == "seed") continue;
     nlohmann::json spec = {{o.spec.name, sample_value(o)}};
-    if (!o.task.empty()) spec["task"] = o.task;
+    if (!o.tasks.empty()) spec["task"] = o.tasks.front();
     for (const std::string& key : {o.spec.name, o.spec.key()}) {
       nlohmann::json s = spec;
       if (key != o.spec.name) s[key] = s[o.spec.name], s.erase(o.spec.name);
@@ -108,7 +108,7 @@ TEST(OptionTable, EveryOptionIsRangeCheckedTheSameWayInBothPlaces) {
            {"--steps 20x", "--steps must be an integer between 1 and 100000000 (got 20x)"},
            {"--eval-size 2000000", "--eval-size must be an integer between 1 and 1000000"},
            {"--biases maybe", "--biases must be true or false (got 'maybe')"},
-           {"--task count01 --list-len 7", "--list-len is a max-of-list option, but the task is count01"},
+           {"--task count01 --list-len 7", "--list-len is a max-of-list or max-of-list-digits option, but the task is count01"},
        }) {
     const auto r = run_cli("train --quiet --out /nonexistent/never " + args);
     EXPECT_NE(r.code, 0) << args;
@@ -141,8 +141,8 @@ TEST(OptionTable, ResumeRefusesEveryOptionOfTheTable) {
 
 TEST(OptionTable, HelpShowsEachTasksDefault) {
   const auto r = run_cli("train --help");
-  EXPECT_NE(r.output.find("Residual width D (max-of-list 64, count01 32)"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("Layers L (default 1)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Residual width D (max-of-list 64, count01 32, max-of-list-digits 64, count-unique 32, file 64)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Layers L (max-of-list 1, count01 1, max-of-list-digits 2, count-unique 2, file 1)"), std::string::npos) << r.output;
 }
 
 }  // namespace train_options_test
