@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/rng.hpp"
+#include "model/ops.hpp"
 
 namespace hc {
 
@@ -26,12 +27,17 @@ template <class S>
 double Model<S>::loss_and_grad(const Batch& batch, std::vector<S>& grad, int threads) {
   const int n_chunks = (batch.B + kChunk - 1) / kChunk;
   threads = std::max(1, std::min(threads, n_chunks));
-  build_embed_tables(cfg_, table_, params_.data(), tables_);
-  if (int(acts_.size()) < threads) acts_.resize(threads);
-  if (int(chunk_grad_.size()) < n_chunks) {
-    chunk_grad_.resize(n_chunks);
-    chunk_tg_.resize(n_chunks);
+  const bool fold = folded();
+  if (fold) {
+    build_two_layer_tables(cfg_, table_, params_.data(), tl_tables_);
+    if (int(tl_acts_.size()) < threads) tl_acts_.resize(threads);
+    if (int(chunk_tlg_.size()) < n_chunks) chunk_tlg_.resize(n_chunks);
+  } else {
+    build_embed_tables(cfg_, table_, params_.data(), tables_);
+    if (int(acts_.size()) < threads) acts_.resize(threads);
+    if (int(chunk_tg_.size()) < n_chunks) chunk_tg_.resize(n_chunks);
   }
+  if (int(chunk_grad_.size()) < n_chunks) chunk_grad_.resize(n_chunks);
   chunk_loss_.assign(n_chunks, 0.0);
   int n_rows = 0;
   for (int t : batch.targets) n_rows += t >= 0;
@@ -39,14 +45,28 @@ double Model<S>::loss_and_grad(const Batch& batch, std::vector<S>& grad, int thr
 
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (int c = 0; c < n_chunks; ++c) {
-    Activations<S>& a = acts_[omp_get_thread_num()];
     const int b0 = c * kChunk, nb = std::min(kChunk, batch.B - b0);
+    const int32_t* tokens = batch.tokens.data() + size_t(b0) * batch.T;
+    const int32_t* rows = batch.rows.data() + size_t(b0) * batch.P;
+    const int32_t* targets = batch.targets.data() + size_t(b0) * batch.P;
     chunk_grad_[c].assign(table_.total(), S(0));
+    if (fold) {
+      TwoLayerActs<S>& a = tl_acts_[omp_get_thread_num()];
+      chunk_tlg_[c].resize(cfg_);
+      chunk_tlg_[c].zero();
+      two_layer_forward(cfg_, table_, params_.data(), tl_tables_, tokens, nb, rows, batch.P, a);
+      a.dlogits.resize(a.logits.size());
+      chunk_loss_[c] = ops::cross_entropy(a.logits.size() / size_t(cfg_.d_vocab), cfg_.d_vocab, a.logits.data(),
+                                          targets, scale, a.dlogits.data());
+      two_layer_backward(cfg_, table_, params_.data(), tl_tables_, a, chunk_grad_[c].data(), chunk_tlg_[c]);
+      continue;
+    }
+    Activations<S>& a = acts_[omp_get_thread_num()];
     chunk_tg_[c].resize(cfg_);
     chunk_tg_[c].zero();
-    forward(cfg_, table_, params_.data(), &tables_, batch.tokens.data() + size_t(b0) * batch.T, nb,
-            batch.rows.data() + size_t(b0) * batch.P, batch.P, Mode::Fast, static_cast<const Hooks<S>*>(nullptr), a);
-    chunk_loss_[c] = cross_entropy(a, cfg_.d_vocab, batch.targets.data() + size_t(b0) * batch.P, scale);
+    forward(cfg_, table_, params_.data(), &tables_, tokens, nb, rows, batch.P, Mode::Fast,
+            static_cast<const Hooks<S>*>(nullptr), a);
+    chunk_loss_[c] = cross_entropy(a, cfg_.d_vocab, targets, scale);
     backward(cfg_, table_, params_.data(), a, chunk_grad_[c].data(), &chunk_tg_[c]);
   }
 
@@ -57,9 +77,12 @@ double Model<S>::loss_and_grad(const Batch& batch, std::vector<S>& grad, int thr
     const S* g = chunk_grad_[c].data();
     for (size_t i = 0; i < grad.size(); ++i) grad[i] += g[i];
     loss += chunk_loss_[c];
-    if (c > 0) chunk_tg_[0].add(chunk_tg_[c]);
+    if (c == 0) continue;
+    if (fold) chunk_tlg_[0].add(chunk_tlg_[c]);
+    else chunk_tg_[0].add(chunk_tg_[c]);
   }
-  finish_table_grads(cfg_, table_, params_.data(), chunk_tg_[0], grad.data());
+  if (fold) finish_two_layer_grads(cfg_, table_, params_.data(), tl_tables_, chunk_tlg_[0], tl_tg_, grad.data());
+  else finish_table_grads(cfg_, table_, params_.data(), chunk_tg_[0], grad.data());
   return loss / std::max(1, n_rows);
 }
 
@@ -67,8 +90,14 @@ template <class S>
 double Model<S>::logits(const Batch& batch, std::vector<S>& out, int threads) {
   const int n_chunks = (batch.B + kChunk - 1) / kChunk;
   threads = std::max(1, std::min(threads, n_chunks));
-  build_embed_tables(cfg_, table_, params_.data(), tables_);
-  if (int(acts_.size()) < threads) acts_.resize(threads);
+  const bool fold = folded();
+  if (fold) {
+    build_two_layer_tables(cfg_, table_, params_.data(), tl_tables_);
+    if (int(tl_acts_.size()) < threads) tl_acts_.resize(threads);
+  } else {
+    build_embed_tables(cfg_, table_, params_.data(), tables_);
+    if (int(acts_.size()) < threads) acts_.resize(threads);
+  }
   const int V = cfg_.d_vocab;
   out.resize(size_t(batch.B) * batch.P * V);
   chunk_loss_.assign(n_chunks, 0.0);
@@ -78,12 +107,29 @@ double Model<S>::logits(const Batch& batch, std::vector<S>& out, int threads) {
 
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (int c = 0; c < n_chunks; ++c) {
-    Activations<S>& a = acts_[omp_get_thread_num()];
     const int b0 = c * kChunk, nb = std::min(kChunk, batch.B - b0);
-    forward(cfg_, table_, params_.data(), &tables_, batch.tokens.data() + size_t(b0) * batch.T, nb,
-            batch.rows.data() + size_t(b0) * batch.P, batch.P, Mode::Fast, static_cast<const Hooks<S>*>(nullptr), a);
-    std::copy(a.logits.begin(), a.logits.end(), out.begin() + size_t(b0) * batch.P * V);
-    if (with_loss) chunk_loss_[c] = cross_entropy(a, V, batch.targets.data() + size_t(b0) * batch.P, S(1));
+    const int32_t* tokens = batch.tokens.data() + size_t(b0) * batch.T;
+    const int32_t* rows = batch.rows.data() + size_t(b0) * batch.P;
+    std::vector<S>* logits = nullptr;
+    std::vector<S>* dlogits = nullptr;
+    if (fold) {
+      TwoLayerActs<S>& a = tl_acts_[omp_get_thread_num()];
+      two_layer_forward(cfg_, table_, params_.data(), tl_tables_, tokens, nb, rows, batch.P, a);
+      logits = &a.logits;
+      dlogits = &a.dlogits;
+    } else {
+      Activations<S>& a = acts_[omp_get_thread_num()];
+      forward(cfg_, table_, params_.data(), &tables_, tokens, nb, rows, batch.P, Mode::Fast,
+              static_cast<const Hooks<S>*>(nullptr), a);
+      logits = &a.logits;
+      dlogits = &a.dlogits;
+    }
+    std::copy(logits->begin(), logits->end(), out.begin() + size_t(b0) * batch.P * V);
+    if (with_loss) {
+      dlogits->resize(logits->size());
+      chunk_loss_[c] = ops::cross_entropy(logits->size() / size_t(V), V, logits->data(),
+                                          batch.targets.data() + size_t(b0) * batch.P, S(1), dlogits->data());
+    }
   }
   double loss = 0;
   for (double l : chunk_loss_) loss += l;

@@ -9,6 +9,7 @@
 #include "model/config.hpp"
 #include "model/params.hpp"
 #include "model/transformer.hpp"
+#include "model/two_layer.hpp"
 
 namespace hc {
 
@@ -42,6 +43,12 @@ class Model {
   void run_full(const int32_t* tokens, int B, const int32_t* rows, int Q, const Hooks<S>* hooks,
                 Activations<S>& acts) const;
 
+  // Two-layer models run loss_and_grad and logits through the folded path
+  // (two_layer.hpp) unless it is switched off; off, they take the plain Fast
+  // path, the oracle the tests and benchmarks compare against.
+  void set_folded(bool on) { folded_ = on; }
+  bool folded() const { return folded_ && cfg_.n_layers == 2; }
+
   static constexpr int kChunk = 32;
 
  private:
@@ -54,6 +61,12 @@ class Model {
   std::vector<std::vector<S>> chunk_grad_; // one per chunk
   std::vector<TableGrads<S>> chunk_tg_;    // one per chunk
   std::vector<double> chunk_loss_;
+  // The folded two-layer path's scratch.
+  bool folded_ = true;
+  TwoLayerTables<S> tl_tables_;
+  std::vector<TwoLayerActs<S>> tl_acts_;    // one per thread
+  std::vector<TwoLayerGrads<S>> chunk_tlg_; // one per chunk
+  TableGrads<S> tl_tg_;
 };
 
 }  // namespace hc

@@ -1,0 +1,351 @@
+// The folded two-layer path over one chunk (two_layer.hpp): each step's
+// forward kernel beside its backward, then the chunk forward and backward that
+// call them in order.
+#include "model/two_layer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "model/ops.hpp"
+
+namespace hc {
+
+using namespace ops;
+
+namespace {
+
+// p[0..n) = softmax of s[0..n) (in place allowed).
+template <class S>
+inline void softmax_row(const S* s, int n, S* p) {
+  S m = -std::numeric_limits<S>::infinity();
+  for (int j = 0; j < n; ++j) m = std::max(m, s[j]);
+  S sum = 0;
+  for (int j = 0; j < n; ++j) {
+    p[j] = std::exp(s[j] - m);
+    sum += p[j];
+  }
+  const S inv = S(1) / sum;
+  for (int j = 0; j < n; ++j) p[j] *= inv;
+}
+
+// The head-width loops below take E as a template argument kE when it is a
+// common size (8, 16), so that they unroll and vectorise; kE = 0: E at run time.
+// The order of every sum is the same either way.
+
+// out[0..E) = sum_{j<n} p[j] * v[j*stride ..]
+template <int kE, class S>
+inline void mix_row(const S* p, int n, const S* v, size_t stride, int E_, S* __restrict out) {
+  const int E = kE > 0 ? kE : E_;
+  std::fill_n(out, E, S(0));
+  for (int j = 0; j < n; ++j) {
+    const S pj = p[j];
+    const S* __restrict vj = v + j * stride;
+    for (int e = 0; e < E; ++e) out[e] += pj * vj[e];
+  }
+}
+
+// Backward of out = sum_j p_j v_j and p = softmax(s): dv_j += p_j dz; returns
+// ds_j = p_j (dz.v_j - sum_k p_k dz.v_k) in ds[0..n).
+template <int kE, class S>
+inline void mix_softmax_backward_row(const S* p, int n, const S* v, S* dv, size_t stride, int E_,
+                                     const S* __restrict dz, S* ds) {
+  const int E = kE > 0 ? kE : E_;
+  S dot = 0;
+  for (int j = 0; j < n; ++j) {
+    const S* __restrict vj = v + j * stride;
+    S* __restrict dvj = dv + j * stride;
+    S acc = 0;
+    for (int e = 0; e < E; ++e) {
+      acc += dz[e] * vj[e];
+      dvj[e] += p[j] * dz[e];
+    }
+    ds[j] = acc;
+    dot += p[j] * acc;
+  }
+  for (int j = 0; j < n; ++j) ds[j] = p[j] * (ds[j] - dot);
+}
+
+// ---- layer 0 attention: scores from the tables, softmax, mix ----
+
+template <int kE, class S>
+void layer0_forward(const Dims& d, const TwoLayerTables<S>& t, int B, const int32_t* tokens, S* pattern,
+                    const S* v0, S* z0) {
+  const bool pos = !t.pp.empty();
+  for (int b = 0; b < B; ++b) {
+    const int32_t* tok = tokens + size_t(b) * d.T;
+    for (int h = 0; h < d.H; ++h)
+      for (int i = 0; i < d.T; ++i) {
+        S* s = pattern + ((size_t(b) * d.H + h) * d.T + i) * d.T;
+        const S* tt = t.tt.data() + (size_t(h) * d.V + tok[i]) * d.V;
+        if (pos) {
+          const S* tp = t.tp.data() + (size_t(h) * d.V + tok[i]) * d.T;
+          const S* pt = t.pt.data() + (size_t(h) * d.T + i) * d.V;
+          const S* pp = t.pp.data() + (size_t(h) * d.T + i) * d.T;
+          for (int j = 0; j <= i; ++j) s[j] = tt[tok[j]] + tp[j] + pt[tok[j]] + pp[j];
+        } else {
+          for (int j = 0; j <= i; ++j) s[j] = tt[tok[j]];
+        }
+        softmax_row(s, i + 1, s);
+      }
+    for (int i = 0; i < d.T; ++i)
+      for (int h = 0; h < d.H; ++h)
+        mix_row<kE>(pattern + ((size_t(b) * d.H + h) * d.T + i) * d.T, i + 1, v0 + size_t(b) * d.T * d.HE + h * d.E,
+                size_t(d.HE), d.E, z0 + (size_t(b) * d.T + i) * d.HE + h * d.E);
+  }
+}
+
+// From dz0 [B,T,HE]: dv0 [B,T,HE] (zeroed by the caller) and the score-table gradients.
+template <int kE, class S>
+void layer0_backward(const Dims& d, int B, const int32_t* tokens, const S* pattern, const S* v0, const S* dz0,
+                     S* dv0, S* ds, TwoLayerGrads<S>& g) {
+  const bool pos = !g.pp.empty();
+  for (int b = 0; b < B; ++b) {
+    const int32_t* tok = tokens + size_t(b) * d.T;
+    for (int h = 0; h < d.H; ++h)
+      for (int i = 0; i < d.T; ++i) {
+        const size_t off = size_t(b) * d.T * d.HE + h * d.E;
+        mix_softmax_backward_row<kE>(pattern + ((size_t(b) * d.H + h) * d.T + i) * d.T, i + 1, v0 + off, dv0 + off,
+                                 size_t(d.HE), d.E, dz0 + off + size_t(i) * d.HE, ds);
+        S* tt = g.tt.data() + (size_t(h) * d.V + tok[i]) * d.V;
+        for (int j = 0; j <= i; ++j) tt[tok[j]] += ds[j];
+        if (!pos) continue;
+        S* tp = g.tp.data() + (size_t(h) * d.V + tok[i]) * d.T;
+        S* pt = g.pt.data() + (size_t(h) * d.T + i) * d.V;
+        S* pp = g.pp.data() + (size_t(h) * d.T + i) * d.T;
+        for (int j = 0; j <= i; ++j) {
+          tp[j] += ds[j];
+          pt[tok[j]] += ds[j];
+          pp[j] += ds[j];
+        }
+      }
+  }
+}
+
+// ---- layer 1 attention at the query rows: q1 [B,P,HE] against kv1 [B,T,2HE] ----
+
+template <int kE, class S>
+void layer1_forward(const Dims& d, int B, int P, const int32_t* rows, const S* q1, const S* kv1, S* pattern,
+                    S* z1) {
+  const S scale = S(1) / std::sqrt(S(d.E));
+  const size_t KV = size_t(2) * d.HE;
+  for (int b = 0; b < B; ++b)
+    for (int h = 0; h < d.H; ++h)
+      for (int i = 0; i < P; ++i) {
+        const int n = rows[b * P + i] + 1;  // keys 0..row
+        const S* q = q1 + (size_t(b) * P + i) * d.HE + h * d.E;
+        const S* k = kv1 + size_t(b) * d.T * KV + h * d.E;
+        S* s = pattern + ((size_t(b) * d.H + h) * P + i) * d.T;
+        for (int j = 0; j < n; ++j) {
+          S acc = 0;
+          for (int e = 0; e < (kE > 0 ? kE : d.E); ++e) acc += q[e] * k[j * KV + e];
+          s[j] = acc * scale;
+        }
+        softmax_row(s, n, s);
+        mix_row<kE>(s, n, k + d.HE, KV, d.E, z1 + (size_t(b) * P + i) * d.HE + h * d.E);
+      }
+}
+
+// From dz1 [B,P,HE]: dq1 [B,P,HE] and dkv1 [B,T,2HE] (both zeroed by the caller).
+template <int kE, class S>
+void layer1_backward(const Dims& d, int B, int P, const int32_t* rows, const S* q1, const S* kv1, const S* pattern,
+                     const S* dz1, S* dq1, S* dkv1, S* ds) {
+  const S scale = S(1) / std::sqrt(S(d.E));
+  const size_t KV = size_t(2) * d.HE;
+  for (int b = 0; b < B; ++b)
+    for (int h = 0; h < d.H; ++h)
+      for (int i = 0; i < P; ++i) {
+        const int n = rows[b * P + i] + 1;
+        const size_t qo = (size_t(b) * P + i) * d.HE + h * d.E, ko = size_t(b) * d.T * KV + h * d.E;
+        mix_softmax_backward_row<kE>(pattern + ((size_t(b) * d.H + h) * P + i) * d.T, n, kv1 + ko + d.HE,
+                                 dkv1 + ko + d.HE, KV, d.E, dz1 + qo, ds);
+        for (int j = 0; j < n; ++j) {
+          const S g = ds[j] * scale;
+          const S* k = kv1 + ko + j * KV;
+          S* dk = dkv1 + ko + j * KV;
+          for (int e = 0; e < (kE > 0 ? kE : d.E); ++e) {
+            dq1[qo + e] += g * k[e];
+            dk[e] += g * q1[qo + e];
+          }
+        }
+      }
+}
+
+// ---- per-token / per-position table rows: out[b,t] += tok_tab[tok] + pos_tab[t] and back ----
+
+template <class S>
+void add_table_rows(const Dims& d, int B, const int32_t* tokens, const S* tok_tab, const S* pos_tab, int width,
+                    S* out) {
+  for (size_t n = 0; n < size_t(B) * d.T; ++n) {
+    accumulate(out + n * width, tok_tab + size_t(tokens[n]) * width, width);
+    if (pos_tab) accumulate(out + n * width, pos_tab + size_t(n % d.T) * width, width);
+  }
+}
+template <class S>
+void add_table_rows_backward(const Dims& d, int B, const int32_t* tokens, const S* dout, int width, S* dtok_tab,
+                             S* dpos_tab) {
+  for (size_t n = 0; n < size_t(B) * d.T; ++n) {
+    accumulate(dtok_tab + size_t(tokens[n]) * width, dout + n * width, width);
+    if (dpos_tab) accumulate(dpos_tab + size_t(n % d.T) * width, dout + n * width, width);
+  }
+}
+
+// Calls f.template operator()<kE>() with kE = E for the common head widths, else 0.
+template <class F>
+void with_head_width(int E, F&& f) {
+  if (E == 8) f.template operator()<8>();
+  else if (E == 16) f.template operator()<16>();
+  else f.template operator()<0>();
+}
+
+}  // namespace
+
+// ---- the chunk ----
+
+template <class S>
+void two_layer_forward(const ModelConfig& c, const ParamTable& ptab, const S* params, const TwoLayerTables<S>& t,
+                       const int32_t* tokens, int B, const int32_t* rows, int P, TwoLayerActs<S>& a) {
+  const Dims d(c);
+  auto p = [&](ParamKind k, int layer = -1) { return param(ptab, params, k, layer); };
+  auto bias = [&](ParamKind k, int layer = -1) { return c.biases ? p(k, layer) : nullptr; };
+  const bool pos = c.pos_embed;
+  const size_t NT = size_t(B) * d.T, NP = size_t(B) * P, HE = d.HE, KV = 2 * HE;
+  a.B = B;
+  a.P = P;
+  a.tokens = tokens;
+  a.rows = rows;
+  fit(a.pattern0, NT * d.H * d.T);
+  fit(a.v0, NT * HE);
+  fit(a.z0, NT * HE);
+  fit(a.kv1, NT * KV);
+  fit(a.zq0, NP * HE);
+  fit(a.xq1, NP * d.D);
+  fit(a.q1, NP * HE);
+  fit(a.z1, NP * HE);
+  fit(a.pattern1, NP * d.H * d.T);
+  fit(a.resid1, NP * d.D);
+  fit(a.logits, NP * d.V);
+
+  // Layer 0 at every position, from the tables.
+  std::fill(a.v0.begin(), a.v0.end(), S(0));
+  add_table_rows(d, B, tokens, t.e0.ve.data(), pos ? t.e0.vp.data() : nullptr, d.HE, a.v0.data());
+  with_head_width(d.E, [&]<int kE>() {
+    layer0_forward<kE>(d, t, B, tokens, a.pattern0.data(), a.v0.data(), a.z0.data());
+  });
+
+  // Layer 1 keys and values at every position: z0 M + tables.
+  mat(a.kv1.data(), NT, KV, KV).noalias() = cmat(a.z0.data(), NT, HE, HE) * cmat(t.m.data(), HE, KV, KV);
+  add_table_rows(d, B, tokens, t.kve.data(), pos ? t.kvp.data() : nullptr, int(KV), a.kv1.data());
+
+  // Layer 1 residual and queries at the query rows.
+  const S* WE = p(ParamKind::W_E);
+  const S* WP = pos ? p(ParamKind::W_pos) : nullptr;
+  for (size_t n = 0; n < NP; ++n) {
+    const size_t src = (n / P) * d.T + rows[n];
+    std::copy_n(a.z0.data() + src * HE, HE, a.zq0.data() + n * HE);
+  }
+  mat(a.xq1.data(), NP, d.D, d.D).noalias() = cmat(a.zq0.data(), NP, HE, HE) * cmat(p(ParamKind::W_O, 0), HE, d.D, d.D);
+  for (size_t n = 0; n < NP; ++n) {
+    const int row = rows[n];
+    S* x = a.xq1.data() + n * d.D;
+    accumulate(x, WE + size_t(tokens[(n / P) * d.T + row]) * d.D, d.D);
+    if (WP) accumulate(x, WP + size_t(row) * d.D, d.D);
+  }
+  if (const S* bO0 = bias(ParamKind::b_O, 0)) add_bias_rows(a.xq1.data(), NP, d.D, bO0);
+  mat(a.q1.data(), NP, HE, HE).noalias() = cmat(a.xq1.data(), NP, d.D, d.D) * cmat(t.wq1.data(), d.D, HE, HE);
+  if (const S* bQ1 = bias(ParamKind::b_Q, 1)) add_bias_rows(a.q1.data(), NP, d.HE, bQ1);
+
+  // Layer 1 attention, output, residual and unembed at the query rows.
+  with_head_width(d.E, [&]<int kE>() {
+    layer1_forward<kE>(d, B, P, rows, a.q1.data(), a.kv1.data(), a.pattern1.data(), a.z1.data());
+  });
+  auto R = mat(a.resid1.data(), NP, d.D, d.D);
+  R = cmat(a.xq1.data(), NP, d.D, d.D);
+  R.noalias() += cmat(a.z1.data(), NP, HE, HE) * cmat(p(ParamKind::W_O, 1), HE, d.D, d.D);
+  if (const S* bO1 = bias(ParamKind::b_O, 1)) add_bias_rows(a.resid1.data(), NP, d.D, bO1);
+  mat(a.logits.data(), NP, d.V, d.V).noalias() = R * cmat(p(ParamKind::W_U), d.D, d.V, d.V);
+  if (const S* bU = bias(ParamKind::b_U)) add_bias_rows(a.logits.data(), NP, d.V, bU);
+}
+
+template <class S>
+void two_layer_backward(const ModelConfig& c, const ParamTable& ptab, const S* params, const TwoLayerTables<S>& t,
+                        TwoLayerActs<S>& a, S* grad, TwoLayerGrads<S>& g) {
+  const Dims d(c);
+  auto p = [&](ParamKind k, int layer = -1) { return param(ptab, params, k, layer); };
+  auto gr = [&](ParamKind k, int layer = -1) { return grad_of(ptab, grad, k, layer); };
+  const bool pos = c.pos_embed, bias = c.biases;
+  const int B = a.B, P = a.P;
+  const size_t NT = size_t(B) * d.T, NP = size_t(B) * P, HE = d.HE, KV = 2 * HE;
+  fit(a.dR1, NP * d.D);
+  fit(a.dxq1, NP * d.D);
+  fit(a.dz1, NP * HE);
+  fit(a.dzq0, NP * HE);
+  fit(a.dz0, NT * HE);
+  fit(a.dp, size_t(d.T));
+  a.dq1.assign(NP * HE, S(0));
+  a.dkv1.assign(NT * KV, S(0));
+  a.dv0.assign(NT * HE, S(0));
+
+  // Unembed, layer 1 output projection and residual.
+  auto dL = cmat(a.dlogits.data(), NP, d.V, d.V);
+  auto dR = mat(a.dR1.data(), NP, d.D, d.D);
+  mat(gr(ParamKind::W_U), d.D, d.V, d.V).noalias() += cmat(a.resid1.data(), NP, d.D, d.D).transpose() * dL;
+  if (bias) add_colsum(a.dlogits.data(), NP, d.V, gr(ParamKind::b_U));
+  dR.noalias() = dL * cmat(p(ParamKind::W_U), d.D, d.V, d.V).transpose();
+  mat(gr(ParamKind::W_O, 1), HE, d.D, d.D).noalias() += cmat(a.z1.data(), NP, HE, HE).transpose() * dR;
+  if (bias) add_colsum(a.dR1.data(), NP, d.D, gr(ParamKind::b_O, 1));
+  mat(a.dz1.data(), NP, HE, HE).noalias() = dR * cmat(p(ParamKind::W_O, 1), HE, d.D, d.D).transpose();
+
+  // Layer 1 attention and queries.
+  with_head_width(d.E, [&]<int kE>() {
+    layer1_backward<kE>(d, B, P, a.rows, a.q1.data(), a.kv1.data(), a.pattern1.data(), a.dz1.data(), a.dq1.data(),
+                        a.dkv1.data(), a.dp.data());
+  });
+  auto dQ = cmat(a.dq1.data(), NP, HE, HE);
+  auto dX = mat(a.dxq1.data(), NP, d.D, d.D);
+  mat(g.wq1.data(), d.D, HE, HE).noalias() += cmat(a.xq1.data(), NP, d.D, d.D).transpose() * dQ;
+  if (bias) add_colsum(a.dq1.data(), NP, d.HE, gr(ParamKind::b_Q, 1));
+  dX = dR;
+  dX.noalias() += dQ * cmat(t.wq1.data(), d.D, HE, HE).transpose();
+
+  // Layer 1 resid_pre at the query rows = embed + pos + z0 W_O0 + b_O0.
+  S* gWE = gr(ParamKind::W_E);
+  S* gWP = pos ? gr(ParamKind::W_pos) : nullptr;
+  for (size_t n = 0; n < NP; ++n) {
+    const int row = a.rows[n];
+    const S* dx = a.dxq1.data() + n * d.D;
+    accumulate(gWE + size_t(a.tokens[(n / P) * d.T + row]) * d.D, dx, d.D);
+    if (gWP) accumulate(gWP + size_t(row) * d.D, dx, d.D);
+  }
+  if (bias) add_colsum(a.dxq1.data(), NP, d.D, gr(ParamKind::b_O, 0));
+  mat(gr(ParamKind::W_O, 0), HE, d.D, d.D).noalias() += cmat(a.zq0.data(), NP, HE, HE).transpose() * dX;
+  mat(a.dzq0.data(), NP, HE, HE).noalias() = dX * cmat(p(ParamKind::W_O, 0), HE, d.D, d.D).transpose();
+
+  // Layer 1 keys and values = z0 M + tables.
+  auto dKV = cmat(a.dkv1.data(), NT, KV, KV);
+  auto Z0 = cmat(a.z0.data(), NT, HE, HE);
+  mat(g.m.data(), HE, KV, KV).noalias() += Z0.transpose() * dKV;
+  mat(a.dz0.data(), NT, HE, HE).noalias() = dKV * cmat(t.m.data(), HE, KV, KV).transpose();
+  add_table_rows_backward(d, B, a.tokens, a.dkv1.data(), int(KV), g.kve.data(), pos ? g.kvp.data() : nullptr);
+  for (size_t n = 0; n < NP; ++n) {
+    const size_t dst = (n / P) * d.T + a.rows[n];
+    accumulate(a.dz0.data() + dst * HE, a.dzq0.data() + n * HE, d.HE);
+  }
+
+  // Layer 0 attention.
+  with_head_width(d.E, [&]<int kE>() {
+    layer0_backward<kE>(d, B, a.tokens, a.pattern0.data(), a.v0.data(), a.dz0.data(), a.dv0.data(), a.dp.data(), g);
+  });
+  add_table_rows_backward(d, B, a.tokens, a.dv0.data(), d.HE, g.ve.data(), pos ? g.vp.data() : nullptr);
+}
+
+#define HC_INSTANTIATE(S)                                                                                       \
+  template void two_layer_forward<S>(const ModelConfig&, const ParamTable&, const S*, const TwoLayerTables<S>&, \
+                                     const int32_t*, int, const int32_t*, int, TwoLayerActs<S>&);               \
+  template void two_layer_backward<S>(const ModelConfig&, const ParamTable&, const S*, const TwoLayerTables<S>&, \
+                                      TwoLayerActs<S>&, S*, TwoLayerGrads<S>&);
+HC_INSTANTIATE(float)
+HC_INSTANTIATE(double)
+#undef HC_INSTANTIATE
+
+}  // namespace hc
