@@ -16,8 +16,7 @@
 #include "train/adamw.hpp"
 
 namespace hc {
-namespace {
-
+namespace model_two_layer_test {  // this file's own names (unity builds batch test files)
 ModelConfig config(bool pos, bool biases) {
   ModelConfig c;
   c.n_layers = 2;
@@ -149,5 +148,5 @@ TEST(TwoLayer, OnlyTwoLayerModelsFold) {
   }
 }
 
-}  // namespace
+}  // namespace model_two_layer_test
 }  // namespace hc
