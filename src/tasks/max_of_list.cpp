@@ -121,19 +121,7 @@ Example MaxOfListTask::sample(Rng& rng, Split split) const {
 }
 
 std::string MaxOfListTask::format(const Example& ex) const {
-  const size_t len = size_t(2 * cfg_.list_len + 3);
-  if (ex.seq.size() < len)
-    throw Error("max-of-list: cannot format an example of " + std::to_string(ex.seq.size()) +
-                " tokens (need " + std::to_string(len) + ")");
-  std::string out;
-  for (size_t i = 0; i < len; ++i) {
-    const int32_t t = ex.seq[i];
-    if (t < 0 || t >= vocab_size())
-      throw Error("max-of-list: token id " + std::to_string(t) + " is outside the vocabulary");
-    if (i) out += ' ';
-    out += vocab_[size_t(t)];
-  }
-  return out;
+  return format_tokens("max-of-list", vocab_, ex.seq, size_t(2 * cfg_.list_len + 3));
 }
 
 Example MaxOfListTask::parse(std::string_view line, int line_no) const {

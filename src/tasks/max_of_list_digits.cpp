@@ -90,19 +90,7 @@ Example MaxOfListDigitsTask::sample(Rng& rng, Split split) const {
 }
 
 std::string MaxOfListDigitsTask::format(const Example& ex) const {
-  const size_t len = size_t(3 * cfg_.list_len + 4);
-  if (ex.seq.size() < len)
-    throw Error("max-of-list-digits: cannot format an example of " + std::to_string(ex.seq.size()) +
-                " tokens (need " + std::to_string(len) + ")");
-  std::string out;
-  for (size_t i = 0; i < len; ++i) {
-    const int32_t t = ex.seq[i];
-    if (t < 0 || t >= vocab_size())
-      throw Error("max-of-list-digits: token id " + std::to_string(t) + " is outside the vocabulary");
-    if (i) out += ' ';
-    out += vocab_[size_t(t)];
-  }
-  return out;
+  return format_tokens("max-of-list-digits", vocab_, ex.seq, size_t(3 * cfg_.list_len + 4));
 }
 
 // Read number by number, so that a digit pair that is not two digits is

@@ -196,6 +196,22 @@ void save_text(const Task& task, const Dataset& ds, const std::string& path) {
   write_file_atomic(path, out);
 }
 
+std::string format_tokens(const std::string& task, const std::vector<std::string>& vocab,
+                          const std::vector<int32_t>& seq, size_t len) {
+  if (seq.size() < len)
+    throw Error(task + ": cannot format an example of " + std::to_string(seq.size()) + " tokens (need " +
+                std::to_string(len) + ")");
+  std::string out;
+  for (size_t i = 0; i < len; ++i) {
+    const int32_t t = seq[i];
+    if (t < 0 || t >= int32_t(vocab.size()))
+      throw Error(task + ": token id " + std::to_string(t) + " is outside the vocabulary");
+    if (i) out += ' ';
+    out += vocab[size_t(t)];
+  }
+  return out;
+}
+
 // Shared by both tasks' parsers: whitespace-separated names. Runs of spaces,
 // tabs and a trailing '\r' (CRLF files) are tolerated; the tokens are what count.
 std::vector<std::string_view> split_tokens(std::string_view line) {

@@ -13,6 +13,11 @@ namespace hc {
 // Splits a line of the text form into token names (whitespace-separated).
 std::vector<std::string_view> split_tokens(std::string_view line);
 
+// The first `len` tokens of `seq` as names, single spaces; `task` names the
+// task in the errors (a sequence too short, an id outside the vocabulary).
+std::string format_tokens(const std::string& task, const std::vector<std::string>& vocab,
+                          const std::vector<int32_t>& seq, size_t len);
+
 // Every parse error starts with "line N: " so load_text can point at it.
 [[noreturn]] inline void line_error(int line_no, const std::string& reason) {
   throw Error("line " + std::to_string(line_no) + ": " + reason);
