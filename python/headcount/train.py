@@ -77,6 +77,6 @@ def train(task: Optional[str] = None, *, out: Optional[str] = None, force: bool 
 
 def train_options() -> pd.DataFrame:
     """The option table: name, type, default (of the first task for task-independent options), range, help, and
-    the task an option belongs to ("" for every task)."""
+    the tasks that declare an option (empty for an option of every task)."""
     rows = core.train_options()
-    return pd.DataFrame(rows, columns=["name", "type", "default", "range", "task", "help"])
+    return pd.DataFrame(rows, columns=["name", "type", "default", "range", "tasks", "help"])

@@ -29,7 +29,7 @@ OptionValues task_values(const pyb::dict& kwargs, const std::string& where) {
   for (auto kv : kwargs) {
     const std::string name = pyb::str(kv.first);
     const TrainOption& o = train_option(name, where);
-    if (o.spec.name != "task" && o.task.empty())
+    if (o.spec.name != "task" && o.tasks.empty())
       throw Error(where + ": " + name + " is a training option; only task options (task and the task's own options) " +
                   "describe a model to load");
     out[o.spec.name] = check_train_value(o, from_python(kv.second));

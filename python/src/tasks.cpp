@@ -40,7 +40,7 @@ TaskPtr make(const std::string& name, const pyb::dict& kwargs) {
   values["task"] = check_train_value(train_option("task", "headcount.tasks.get"), name);
   for (auto kv : kwargs) {
     const TrainOption& o = train_option(pyb::str(kv.first), "headcount.tasks.get");
-    if (o.task.empty())
+    if (o.tasks.empty())
       throw Error("headcount.tasks.get: " + o.spec.key() + " is not an option of a task (task options: see " +
                   "headcount.tasks.options('" + name + "'))");
     values[o.spec.name] = check_train_value(o, from_python(kv.second));
@@ -170,9 +170,9 @@ void init_tasks(pyb::module_& m) {
   m.def("train_options", []() {
     pyb::list out;
     for (const auto& o : train_options()) {
-      const nlohmann::json def = o.get(default_train_config(o.task.empty() ? task_names().front() : o.task));
+      const nlohmann::json def = o.get(default_train_config(o.tasks.empty() ? task_names().front() : o.tasks.front()));
       pyb::dict d = option_dict(o.spec, def);
-      d["task"] = o.task;
+      d["tasks"] = o.tasks;  // the tasks that declare it; empty for a general option
       d["help"] = option_help(o);
       out.append(d);
     }

@@ -55,12 +55,14 @@ void run(const DataFlags& f) {
   for (const auto& line : task->split_sizes()) std::fprintf(stderr, "split: %s\n", line.c_str());
   if (f.out.empty()) {
     if (f.json) return print_json(f, *task, ds);
+    std::fputs(task->text_header().c_str(), stdout);  // a file task's header: the output is again a data file
     for (const auto& ex : ds.examples) std::printf("%s\n", task->format(ex).c_str());
     return;
   }
   save_text(*task, ds, f.out);
   if (f.json) return print_json(f, *task, ds);
-  std::fprintf(stderr, "wrote %d %s examples of %s to %s\n", f.n, f.split.c_str(), task->name().c_str(), f.out.c_str());
+  std::fprintf(stderr, "wrote %zu %s examples of %s to %s\n", ds.examples.size(), f.split.c_str(), task->name().c_str(),
+               f.out.c_str());
 }
 
 }  // namespace

@@ -199,7 +199,7 @@ std::string option_help(const TrainOption& o) {
   if (o.spec.name == "task") {
     const auto names = task_names();
     help += ":";
-    for (size_t i = 0; i < names.size(); ++i) help += (i ? " or " : " ") + names[i];
+    for (size_t i = 0; i < names.size(); ++i) help += (i == 0 ? " " : i + 1 == names.size() ? " or " : ", ") + names[i];
   }
   const bool per_task = defaults.find(", ") != std::string::npos;
   return help + " (" + (per_task ? "" : "default ") + defaults + ")";

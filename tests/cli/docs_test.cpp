@@ -51,7 +51,7 @@ TEST(Docs, EveryOptionOfEverySubcommandIsInItsSectionOfCliMd) {
   // The options registered tasks declare (src/tasks/), whatever the tasks are.
   std::set<std::string> task_options;
   for (const TrainOption& o : train_options())
-    if (!o.task.empty()) task_options.insert(o.spec.flag());
+    if (!o.tasks.empty()) task_options.insert(o.spec.flag());
   EXPECT_GE(task_options.size(), 2u) << "no task options found in the option table";
   const std::regex opt("(^|[ ,])(--[a-z0-9][a-z0-9-]*)");
   for (const auto& cmd : commands) {

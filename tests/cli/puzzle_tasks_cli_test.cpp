@@ -30,7 +30,7 @@ TEST(CliPuzzleTasks, FixtureFoldersEvaluateToPyTorchsAccuracyWithParts) {
     const auto j = json_of(r);
     const auto expected = testing::fixture_json(std::string("puzzle2/") + dir + "/expected.json");
     EXPECT_EQ(j.at("task"), std::string(dir) == "digits" ? "max-of-list-digits" : "count-unique");
-    EXPECT_LE(std::abs(j.at("correct").get<int>() - expected.at("correct").get<int>()), 1) << r.output;
+    EXPECT_LE(std::abs(j.at("n_correct").get<int>() - expected.at("correct").get<int>()), 1) << r.output;
     for (const auto& [key, part] : j.at("accuracy_parts").items())
       EXPECT_LE(std::abs(part.at("correct").get<int>() - expected.at(key).at("correct").get<int>()), 1) << key;
   }

@@ -31,6 +31,9 @@ std::string error_of(const std::function<void()>& f) {
 // range where the default is "absent" (--init-std).
 nlohmann::json sample_value(const TrainOption& o) {
   const OptionSpec& s = o.spec;
+  // The file task's options are its data files (they have no default).
+  if (o.tasks == std::vector<std::string>{"file"})
+    return std::string(HC_SOURCE_DIR) + "/tests/data/file_task/" + (s.name == "train-set" ? "train.txt" : "test.txt");
   try {
     const nlohmann::json d = o.get(default_train_config(o.tasks.empty() ? std::string("count01") : o.tasks.front()));
     if (s.name != "task") return check_train_value(o, d);
@@ -71,6 +74,8 @@ TEST(OptionTable, TheCommandLineAndSweepSpecsAcceptExactlyTheSameOptions) {
     if (o.spec.name == "seed") continue;
     nlohmann::json spec = {{o.spec.name, sample_value(o)}};
     if (!o.tasks.empty()) spec["task"] = o.tasks.front();
+    if (spec.value("task", "") == "file")  // a file task needs both of its files
+      for (const char* f : {"train-set", "eval-set"}) spec[f] = sample_value(train_option(f, "test"));
     for (const std::string& key : {o.spec.name, o.spec.key()}) {
       nlohmann::json s = spec;
       if (key != o.spec.name) s[key] = s[o.spec.name], s.erase(o.spec.name);
