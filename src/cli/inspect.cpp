@@ -2,6 +2,7 @@
 // prediction with the top-k probabilities, every layer's attention from the
 // query position, and optionally the prediction with some heads ablated.
 #include <algorithm>
+#include <optional>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -47,13 +48,36 @@ Example parse_example_or_prompt(const Task& task, const std::string& text) {
   try {
     return task.parse(t, 1);
   } catch (const Error& whole) {
+    // Complete the prompt with every filling of its loss positions (EOS last
+    // when the task has one) until one parses; for the built-in tasks exactly
+    // one does. Tasks without EOS (count-unique, a file task) and answers of
+    // several tokens (max-of-list-digits) complete the same way.
     const auto& names = task.vocab();
-    for (const auto& answer : names) {
+    const int eos = task.eos_token(), P = task.n_loss_positions();
+    const int free = eos >= 0 && P >= 1 ? P - 1 : P;
+    double combos = 1;
+    for (int k = 0; k < free; ++k) combos *= double(names.size());
+    std::vector<size_t> idx(size_t(std::max(free, 0)), 0);
+    std::optional<Example> found;
+    for (double n = 0; n < combos && combos <= 1e6; ++n) {
+      std::string s = t;
+      for (size_t i : idx) s += " " + names[i];
+      if (eos >= 0) s += " " + names[size_t(eos)];
       try {
-        return task.parse(t + " " + answer + " " + names[size_t(task.eos_token())], 1);
-      } catch (const Error&) {
+        const Example ex = task.parse(s, 1);
+        // A task whose parser does not check the answer (a file task) lets
+        // every filling parse: the prompt does not say what is right.
+        if (found)
+          throw Error("--example '" + t + "': a prompt of " + task.name() +
+                      " does not determine its answer; give the whole example with its targets, e.g. '" +
+                      task.example_line() + "'");
+        found = ex;
+      } catch (const Error& e) {
+        if (found && std::string(e.what()).rfind("--example", 0) == 0) throw;
       }
+      for (int k = free - 1; k >= 0 && ++idx[size_t(k)] == names.size(); --k) idx[size_t(k)] = 0;
     }
+    if (found) return *found;
     std::string why = whole.what();
     if (why.rfind("line 1: ", 0) == 0) why = why.substr(8);  // one line: its number says nothing
     throw Error("--example '" + t + "': not an example of " + task.name() + " (" + why +

@@ -33,6 +33,16 @@ TEST(FileTaskCli, FirstEqualsLastTrainsFromTwoFilesToHighAccuracyAndIsAnalysed) 
   EXPECT_EQ(nlohmann::json::parse(e.output).at("accuracy"), j.at("accuracy"));
   EXPECT_EQ(nlohmann::json::parse(e.output).at("n_examples").get<int>(), 392);
 
+  // inspect completes a prompt only when the prompt determines the answer; a
+  // file task's parser takes any target, so it asks for the whole example.
+  auto i = run_cli("inspect " + dir + "/run --example \"a b c d a a =\"");
+  EXPECT_NE(i.code, 0);
+  EXPECT_NE(i.output.find("does not determine its answer; give the whole example with its targets"), std::string::npos)
+      << i.output;
+  i = run_cli("inspect " + dir + "/run --example \"a b c d a a = T\"");
+  EXPECT_EQ(i.code, 0) << i.output;
+  EXPECT_NE(i.output.find("answer T"), std::string::npos) << i.output;
+
   // Every analysis that needs no task-specific trait runs on it.
   auto a = run_cli("analyze " + dir + "/run --no-report --json --threads 2 --out " + dir + "/analysis");
   ASSERT_EQ(a.code, 0) << a.output;

@@ -87,6 +87,14 @@ TEST(CliPuzzleTasks, DataInspectAnalyzeAndSweepAcceptTheTasks) {
 
   auto i = run_cli("inspect " + fixture("puzzle2/digits") + " --example \"BOS 0 3 SEP 4 7 SEP 2 2 SEP 0 5 SEP 1 9 ANS 4 7 EOS\"");
   ASSERT_EQ(i.code, 0) << i.output;
+  // Prompts without the answer: two digit tokens and EOS complete 1b's, the
+  // count token count-unique's (no EOS).
+  i = run_cli("inspect " + fixture("puzzle2/digits") + " --example \"BOS 0 3 SEP 4 7 SEP 2 2 SEP 0 5 SEP 1 9 ANS\"");
+  ASSERT_EQ(i.code, 0) << i.output;
+  EXPECT_NE(i.output.find("ANS 4 7 EOS  (--example)"), std::string::npos) << i.output;
+  i = run_cli("inspect " + fixture("puzzle2/unique") + " --example \"BOS a b c d e f g h i a ANS\"");
+  ASSERT_EQ(i.code, 0) << i.output;
+  EXPECT_NE(i.output.find("ANS #9  (--example)"), std::string::npos) << i.output;
   auto a = run_cli("analyze " + fixture("puzzle2/unique") + " --n 100 --no-report --out " + out + "/analysis");
   ASSERT_EQ(a.code, 0) << a.output;
 
