@@ -188,23 +188,18 @@ Example Count01Task::parse(std::string_view line, int line_no) const {
 
 // The options of Count01 (TASKS.md), registered in tasks/registry.cpp.
 std::vector<TaskOption> count01_options() {
-  auto opt = [](const char* name, OptionType type, double lo, double hi, const char* help, const char* note = "") {
-    OptionSpec s;
-    s.name = name, s.type = type, s.min = lo, s.max = hi, s.help = help, s.note = note;
-    return s;
-  };
-  OptionSpec noise = opt("noise", OptionType::Float, 0, 1, "Count01: probability of the noise symbol 2",
+  OptionSpec noise = option_spec("noise", OptionType::Float, 0, 1, "Count01: probability of the noise symbol 2",
                          "it is the probability of the noise symbol 2, and 1 would leave no 0s or 1s");
   noise.max_open = true;
   noise.default_text = "1/3";
-  OptionSpec ties = opt("ties-as-4", OptionType::Bool, 0, 0, "Count01: keep ties and label them 4");
+  OptionSpec ties = option_spec("ties-as-4", OptionType::Bool, 0, 0, "Count01: keep ties and label them 4");
   ties.default_text = "false: ties are excluded";
   return {
-      field_option(opt("min-len", OptionType::Int, 1, 4096, "Count01: shortest string"), &TaskConfig::min_len, 1),
-      field_option(opt("max-len", OptionType::Int, 1, 4096, "Count01: longest string"), &TaskConfig::max_len, 20),
+      field_option(option_spec("min-len", OptionType::Int, 1, 4096, "Count01: shortest string"), &TaskConfig::min_len, 1),
+      field_option(option_spec("max-len", OptionType::Int, 1, 4096, "Count01: longest string"), &TaskConfig::max_len, 20),
       field_option(noise, &TaskConfig::noise, 1.0 / 3.0),
       field_option(ties, &TaskConfig::ties_as_4, false),
-      field_option(opt("test-mod", OptionType::Int, 2, 2147483647, "A string is held out iff hash % test-mod == 0",
+      field_option(option_spec("test-mod", OptionType::Int, 2, 2147483647, "A string is held out iff hash % test-mod == 0",
                        "a string is held out iff hash % test-mod == 0"),
                    &TaskConfig::test_mod, 10, /*flag=*/false),
   };

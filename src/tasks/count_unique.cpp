@@ -293,17 +293,12 @@ Recipe CountUniqueTask::recipe() const {
 
 // The options of count-unique (TASKS.md), registered in tasks/registry.cpp.
 std::vector<TaskOption> count_unique_options() {
-  auto opt = [](const char* name, OptionType type, double lo, double hi, const char* help, const char* note = "") {
-    OptionSpec s;
-    s.name = name, s.type = type, s.min = lo, s.max = hi, s.help = help, s.note = note;
-    return s;
-  };
   return {
-      field_option(opt("seq-len", OptionType::Int, 2, 64, "count-unique: symbols per string N"), &TaskConfig::seq_len,
+      field_option(option_spec("seq-len", OptionType::Int, 2, 64, "count-unique: symbols per string N"), &TaskConfig::seq_len,
                    10),
-      field_option(opt("alphabet", OptionType::Int, 2, 26, "count-unique: symbols a, b, .. available V"),
+      field_option(option_spec("alphabet", OptionType::Int, 2, 26, "count-unique: symbols a, b, .. available V"),
                    &TaskConfig::alphabet, 10),
-      field_option(opt("test-mod", OptionType::Int, 2, 2147483647, "A string is held out iff hash % test-mod == 0",
+      field_option(option_spec("test-mod", OptionType::Int, 2, 2147483647, "A string is held out iff hash % test-mod == 0",
                        "a string is held out iff hash % test-mod == 0 (strata small enough to list: by hash rank)"),
                    &TaskConfig::test_mod, 10, /*flag=*/false),
   };

@@ -176,20 +176,15 @@ Example MaxOfListTask::parse(std::string_view line, int line_no) const {
 
 // The options of Max-of-List (TASKS.md), registered in tasks/registry.cpp.
 std::vector<TaskOption> max_of_list_options() {
-  auto opt = [](const char* name, OptionType type, double lo, double hi, const char* help, const char* note = "") {
-    OptionSpec s;
-    s.name = name, s.type = type, s.min = lo, s.max = hi, s.help = help, s.note = note;
-    return s;
-  };
   return {
       // 2k + 2 <= 4096 keeps n_ctx in the same bound as Count01's.
-      field_option(opt("list-len", OptionType::Int, 1, 2047, "Max-of-List: numbers per list k"), &TaskConfig::list_len, 5),
-      field_option(opt("num-range", OptionType::Int, 2, 1000, "Max-of-List: numbers are 0..R-1"), &TaskConfig::num_range,
+      field_option(option_spec("list-len", OptionType::Int, 1, 2047, "Max-of-List: numbers per list k"), &TaskConfig::list_len, 5),
+      field_option(option_spec("num-range", OptionType::Int, 2, 1000, "Max-of-List: numbers are 0..R-1"), &TaskConfig::num_range,
                    10),
-      field_option(opt("stratified", OptionType::Float, 0, 1, "Max-of-List: share of training lists drawn stratified",
+      field_option(option_spec("stratified", OptionType::Float, 0, 1, "Max-of-List: share of training lists drawn stratified",
                        "it is the share of training lists drawn stratified by their maximum"),
                    &TaskConfig::stratified, 0.5, /*flag=*/false),
-      field_option(opt("test-mod", OptionType::Int, 2, 2147483647, "A list is held out iff hash % test-mod == 0",
+      field_option(option_spec("test-mod", OptionType::Int, 2, 2147483647, "A list is held out iff hash % test-mod == 0",
                        "a list is held out iff hash % test-mod == 0"),
                    &TaskConfig::test_mod, 10, /*flag=*/false),
   };

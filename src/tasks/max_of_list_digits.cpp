@@ -178,18 +178,13 @@ Recipe MaxOfListDigitsTask::recipe() const {
 // The options of puzzle 1b (TASKS.md), registered in tasks/registry.cpp.
 // --list-len is shared with max-of-list (one flag, each task's own range).
 std::vector<TaskOption> max_of_list_digits_options() {
-  auto opt = [](const char* name, OptionType type, double lo, double hi, const char* help, const char* note = "") {
-    OptionSpec s;
-    s.name = name, s.type = type, s.min = lo, s.max = hi, s.help = help, s.note = note;
-    return s;
-  };
   return {
       // 3k + 3 <= 4096, the bound on n_ctx the other tasks keep.
-      field_option(opt("list-len", OptionType::Int, 1, 1364, "Max-of-List: numbers per list k"), &TaskConfig::list_len, 5),
-      field_option(opt("stratified", OptionType::Float, 0, 1, "Max-of-List: share of training lists drawn stratified",
+      field_option(option_spec("list-len", OptionType::Int, 1, 1364, "Max-of-List: numbers per list k"), &TaskConfig::list_len, 5),
+      field_option(option_spec("stratified", OptionType::Float, 0, 1, "Max-of-List: share of training lists drawn stratified",
                        "it is the share of training lists drawn stratified by their maximum"),
                    &TaskConfig::stratified, 0.5, /*flag=*/false),
-      field_option(opt("test-mod", OptionType::Int, 2, 2147483647, "A list is held out iff hash % test-mod == 0",
+      field_option(option_spec("test-mod", OptionType::Int, 2, 2147483647, "A list is held out iff hash % test-mod == 0",
                        "a list is held out iff hash % test-mod == 0"),
                    &TaskConfig::test_mod, 10, /*flag=*/false),
   };

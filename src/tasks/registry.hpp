@@ -27,6 +27,14 @@ struct TaskOption {
   std::function<void(TaskConfig&, const nlohmann::json&)> set;
 };
 
+// A task option's spec: name, type, range, help, and the note a range error adds.
+inline OptionSpec option_spec(const char* name, OptionType type, double lo, double hi, const char* help,
+                              const char* note = "") {
+  OptionSpec s;
+  s.name = name, s.type = type, s.min = lo, s.max = hi, s.help = help, s.note = note;
+  return s;
+}
+
 // An option stored in a field of TaskConfig, for a task's declarations.
 template <class T>
 TaskOption field_option(OptionSpec spec, T TaskConfig::*field, T default_value, bool flag = true) {
