@@ -10,8 +10,8 @@
 # the library and the tests compile in batches (unity build). Both save CI time.
 # MPI is off in this build: OpenMPI's own allocations at MPI_Init/Finalize are
 # reported as leaks from its dlopen'ed components (stacks that no suppression can
-# match). ctest runs one test at a time, as in scripts/test.sh: tests of a suite
-# share a scratch directory.
+# match). ctest runs as many tests at once as there are cores, as in
+# scripts/test.sh: every test's scratch files are its own (named by process).
 # Usage: scripts/sanitize.sh [ctest arguments...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +22,7 @@ rm -f build-asan/sanitizer-report.*
 export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:strict_string_checks=1:check_initialization_order=1:log_path=$root/build-asan/sanitizer-report"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$root/build-asan/sanitizer-report"
 status=0
-(cd build-asan && ctest --output-on-failure -L unit "$@") || status=1
+(cd build-asan && ctest --output-on-failure -j"$(nproc)" -L unit "$@") || status=1
 if compgen -G "build-asan/sanitizer-report.*" >/dev/null; then
   echo "sanitize: sanitizer reports:"
   head -60 build-asan/sanitizer-report.*

@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-(cd build && ctest --output-on-failure "$@")
+(cd build && ctest --output-on-failure -j"$(nproc)" "$@")
 # The Python package's tests (python/tests, the notebooks in docs/notebooks).
 .venv/bin/python3 -m pytest -q python/tests

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "../test_paths.hpp"
 
@@ -28,9 +29,10 @@ inline CliResult run_cli(const std::string& args) {
   return r;
 }
 
-// A fresh empty directory under the system temp dir.
+// A fresh empty directory under the system temp dir, unique per process so
+// that tests ctest runs in parallel (-j) never share one.
 inline std::string temp_dir(const std::string& name) {
-  auto d = std::filesystem::temp_directory_path() / ("headcount-test-" + name);
+  auto d = std::filesystem::temp_directory_path() / ("headcount-test-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(d);
   std::filesystem::create_directories(d);
   return d.string();

@@ -52,7 +52,8 @@ std::vector<Row> catalogue() {
   return rows;
 }
 
-std::string tmp_dir() { return (fs::temp_directory_path() / "headcount-test-errors").string(); }
+// Per process: ctest runs each row as its own process, in parallel with -j.
+std::string tmp_dir() { return (fs::temp_directory_path() / ("headcount-test-errors-" + std::to_string(::getpid()))).string(); }
 
 std::string substitute(std::string s) {
   const std::string fix = fs::path(testing::fixture("max_of_list_torch.safetensors")).parent_path().string();
