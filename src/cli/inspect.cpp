@@ -81,9 +81,8 @@ Example parse_example_or_prompt(const Task& task, const std::string& text) {
     std::string why = whole.what();
     if (why.rfind("line 1: ", 0) == 0) why = why.substr(8);  // one line: its number says nothing
     throw Error("--example '" + t + "': not an example of " + task.name() + " (" + why +
-                "), nor a prompt that ends at its query token: give e.g. " +
-                (task.name() == "count01" ? "\"0 1 1 2 =\"" : "\"BOS 3 SEP 7 SEP 2 SEP 5 SEP 1 ANS\"") +
-                " or a whole example with its answer and EOS");
+                "), nor a prompt that ends at its query token: give a whole example of the task, e.g. \"" +
+                task.example_line() + "\", or the same cut after its query token");
   }
 }
 
