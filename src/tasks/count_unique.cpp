@@ -101,6 +101,21 @@ CountUniqueTask::CountUniqueTask(const TaskConfig& cfg) : cfg_(cfg) {
     }
   }
   strata_ = strata;
+
+  // Training draws weigh count k as the puzzle's fixed data set does: it makes
+  // kPuzzlePerCount strings per count, deduplicated (count 1 has only V), and
+  // trains on the rest after the split. So a count with few strings is rare in
+  // training (count 1: 9 of about 81,000), not a tenth of every batch, where its
+  // few strings are learned one by one instead of by a rule that carries to
+  // the held-out one. Held-out draws stay uniform over counts (accuracy per count).
+  constexpr double kPuzzlePerCount = 10000;
+  double total = 0;
+  for (const Stratum& st : strata_) {
+    const double train = st.enumerated ? double(st.n_train) : st.strings * (1.0 - 1.0 / cfg_.test_mod);
+    total += std::min(train, kPuzzlePerCount * (1.0 - 1.0 / cfg_.test_mod));
+    train_cdf_.push_back(total);
+  }
+  for (double& c : train_cdf_) c /= total;
 }
 
 int CountUniqueTask::count_of(const std::vector<int32_t>& symbols) const {
@@ -152,7 +167,11 @@ void CountUniqueTask::draw(Rng& rng, int k, std::vector<int32_t>& out) const {
 Example CountUniqueTask::sample(Rng& rng, Split split) const {
   std::vector<int32_t> s;
   for (int64_t tries = 0; tries < kMaxSplitRejections; ++tries) {
-    draw(rng, rng.range(1, max_count()), s);
+    const int k = split == Split::Train
+                      ? 1 + int(std::upper_bound(train_cdf_.begin(), train_cdf_.end() - 1, rng.uniform()) -
+                                train_cdf_.begin())
+                      : rng.range(1, max_count());
+    draw(rng, k, s);
     if (split_of_string(s) == split) return make_example(s);
   }
   throw Error(std::string("count-unique: could not draw a ") + (split == Split::Test ? "test" : "train") +

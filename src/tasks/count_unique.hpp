@@ -66,6 +66,7 @@ class CountUniqueTask final : public Task {
   std::vector<std::string> vocab_;
   std::unordered_map<std::string, int> ids_;
   std::vector<Stratum> strata_;  // [k - 1]
+  std::vector<double> train_cdf_;  // P(count <= k) of a training draw, [k - 1]
 };
 
 }  // namespace hc

@@ -45,7 +45,7 @@ TEST(CountUnique, VocabularyAndShapesFollowTasksMd) {
 
 TEST(CountUnique, GeneratorIsStratifiedByCountAndSplitsAreDisjoint) {
   auto task = unique_task();
-  std::map<int, int> by_count;
+  std::map<int, int> train_by_count, test_by_count;
   std::set<std::vector<int32_t>> train, test;
   Rng rng(5, 0);
   for (int i = 0; i < 20000; ++i) {
@@ -54,22 +54,35 @@ TEST(CountUnique, GeneratorIsStratifiedByCountAndSplitsAreDisjoint) {
     EXPECT_EQ(task->split_of(tr), Split::Train);
     EXPECT_EQ(task->split_of(te), Split::Test);
     EXPECT_EQ(tr.answer, 11 + distinct(tr));
-    ++by_count[distinct(tr)];
+    EXPECT_EQ(te.answer, 11 + distinct(te));
+    ++train_by_count[distinct(tr)];
+    ++test_by_count[distinct(te)];
     train.insert(tr.seq);
     test.insert(te.seq);
   }
   for (const auto& s : test) EXPECT_EQ(train.count(s), 0u);
-  // k uniform in 1..10: about 2,000 each.
-  ASSERT_EQ(by_count.size(), 10u);
-  for (const auto& [k, n] : by_count) EXPECT_NEAR(n, 2000, 200) << "count " << k;
-  // Count 1 has exactly 10 strings: 1 held out, the other 9 seen in training.
-  std::set<std::vector<int32_t>> ones_train, ones_test;
-  for (const auto& s : train)
-    if (std::set<int32_t>(s.begin() + 1, s.begin() + 11).size() == 1) ones_train.insert(s);
+  // Held out: k uniform in 1..10, about 2,000 each.
+  ASSERT_EQ(test_by_count.size(), 10u);
+  for (const auto& [k, n] : test_by_count) EXPECT_NEAR(n, 2000, 200) << "count " << k;
+  // Training: as the puzzle's deduplicated set of 10,000 strings per count,
+  // 90% of them trained on: count 1 has 9 training strings against 9,000 for
+  // each other count, so about 20,000 * 9 / 81,009 = 2.2 of 20,000 draws.
+  for (int k = 2; k <= 10; ++k) EXPECT_NEAR(train_by_count[k], 20000.0 / 9, 250) << "count " << k;
+  EXPECT_LE(train_by_count[1], 12);
+  // Count 1 has exactly 10 strings: 1 held out (drawn), the other 9 for training.
+  std::set<std::vector<int32_t>> ones_test;
   for (const auto& s : test)
     if (std::set<int32_t>(s.begin() + 1, s.begin() + 11).size() == 1) ones_test.insert(s);
-  EXPECT_EQ(ones_train.size(), 9u);
-  EXPECT_EQ(ones_test.size(), 1u);
+  ASSERT_EQ(ones_test.size(), 1u);
+  int ones_train = 0;
+  for (int32_t x = 0; x < 10; ++x) {
+    std::string line = "BOS";
+    for (int p = 0; p < 10; ++p) line += std::string(" ") + char('a' + x);
+    const Example e = task->parse(line + " ANS #1", 1);
+    ones_train += task->split_of(e) == Split::Train;
+    if (task->split_of(e) == Split::Test) EXPECT_EQ(*ones_test.begin(), e.seq);
+  }
+  EXPECT_EQ(ones_train, 9);
 }
 
 TEST(CountUnique, SplitSizesAreStatedPerCount) {
