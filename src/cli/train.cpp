@@ -137,10 +137,10 @@ int run(const TrainFlags& f) {
                    stale ? (", removed " + std::to_string(stale) + " unfinished temporary file(s)").c_str() : "");
   }
   if (!f.quiet) {
-    std::fprintf(stderr, "training %s: L%d D%d H%d E%d V%d T%d, pos %s, biases %s, %zu parameters, %lld steps of %d, %d threads -> %s\n",
+    std::fprintf(stderr, "training %s: L%d D%d H%d E%d V%d T%d, pos %s, biases %s, %zu parameters, %lld steps of %d, %d thread%s -> %s\n",
                  cfg.task.name.c_str(), cfg.model.n_layers, cfg.model.d_model, cfg.model.n_heads, cfg.model.d_head,
                  cfg.model.d_vocab, cfg.model.n_ctx, cfg.model.pos_embed ? "learned" : "none",
-                 cfg.model.biases ? "on" : "off", model.params().size(), (long long)cfg.steps, cfg.batch, opt.threads,
+                 cfg.model.biases ? "on" : "off", model.params().size(), (long long)cfg.steps, cfg.batch, opt.threads, opt.threads == 1 ? "" : "s",
                  out.c_str());
     // Tasks whose splits are small or uneven say what each holds (count-unique).
     for (const auto& line : make_task(cfg.task)->split_sizes()) std::fprintf(stderr, "split: %s\n", line.c_str());
