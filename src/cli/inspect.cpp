@@ -249,16 +249,21 @@ void run(const InspectFlags& f) {
               qp, names[size_t(clean.answer)].c_str(), clean.p_answer[size_t(clean.answer)],
               names[size_t(ex.answer)].c_str(), clean.answer == ex.answer ? "correct" : "WRONG");
   print_top(clean.p_answer);
-  std::printf("prediction at position %d: %s (p %.3f)\n", qp + 1, names[size_t(clean.next)].c_str(),
-              clean.p_next[size_t(clean.next)]);
+  // The position after the query is shown only where the task takes a loss
+  // there (EOS, or 1b's ones digit); count-unique's answer ends the example.
+  const bool next_is_scored = std::find(ex.loss_pos.begin(), ex.loss_pos.end(), qp + 1) != ex.loss_pos.end();
+  if (next_is_scored)
+    std::printf("prediction at position %d: %s (p %.3f)\n", qp + 1, names[size_t(clean.next)].c_str(),
+                clean.p_next[size_t(clean.next)]);
   if (abl) {
     std::printf("with %s zero-ablated: %s (p %.3f)  answer %s  %s%s\n", f.ablate.c_str(),
                 names[size_t(abl->answer)].c_str(), abl->p_answer[size_t(abl->answer)], names[size_t(ex.answer)].c_str(),
                 abl->answer == ex.answer ? "correct" : "WRONG",
                 abl->answer == clean.answer ? "" : "  (the prediction changed)");
     print_top(abl->p_answer);
-    std::printf("  at position %d: %s (p %.3f)\n", qp + 1, names[size_t(abl->next)].c_str(),
-                abl->p_next[size_t(abl->next)]);
+    if (next_is_scored)
+      std::printf("  at position %d: %s (p %.3f)\n", qp + 1, names[size_t(abl->next)].c_str(),
+                  abl->p_next[size_t(abl->next)]);
   }
   for (int l : layers) {
     std::printf("attention from position %d (%s), layer %d, percent per key:\n", qp,

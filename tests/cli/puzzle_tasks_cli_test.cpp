@@ -95,6 +95,11 @@ TEST(CliPuzzleTasks, DataInspectAnalyzeAndSweepAcceptTheTasks) {
   i = run_cli("inspect " + fixture("puzzle2/unique") + " --example \"BOS a b c d e f g h i a ANS\"");
   ASSERT_EQ(i.code, 0) << i.output;
   EXPECT_NE(i.output.find("ANS #9  (--example)"), std::string::npos) << i.output;
+  // The answer ends a count-unique example: nothing is predicted after it,
+  // while 1b's ANS is followed by the scored ones digit.
+  EXPECT_EQ(i.output.find("prediction at position 12"), std::string::npos) << i.output;
+  i = run_cli("inspect " + fixture("puzzle2/digits") + " --example \"BOS 0 3 SEP 4 7 SEP 2 2 SEP 0 5 SEP 1 9 ANS\"");
+  EXPECT_NE(i.output.find("prediction at position 16:"), std::string::npos) << i.output;
   auto a = run_cli("analyze " + fixture("puzzle2/unique") + " --n 100 --no-report --out " + out + "/analysis");
   ASSERT_EQ(a.code, 0) << a.output;
 
