@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -295,6 +296,12 @@ std::vector<std::string> CountUniqueTask::split_sizes() const {
     else
       line += "about " + with_commas(s.strings / cfg_.test_mod) + " held out (hash % " + std::to_string(cfg_.test_mod) +
               " == 0), the rest for training";
+    // The share of training draws (weighted as the puzzle's data set is; see
+    // the constructor); held-out draws are uniform over counts.
+    const double share = train_cdf_[size_t(k - 1)] - (k > 1 ? train_cdf_[size_t(k - 2)] : 0.0);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "; %.2f%% of training draws", 100.0 * share);
+    line += buf;
     out.push_back(line);
   }
   return out;

@@ -88,13 +88,15 @@ TEST(CountUnique, GeneratorIsStratifiedByCountAndSplitsAreDisjoint) {
 TEST(CountUnique, SplitSizesAreStatedPerCount) {
   const auto lines = unique_task()->split_sizes();
   ASSERT_EQ(lines.size(), 10u);
-  EXPECT_EQ(lines[0], "count 1: 10 distinct strings, 1 held out and 9 for training (by hash rank)");
+  EXPECT_EQ(lines[0], "count 1: 10 distinct strings, 1 held out and 9 for training (by hash rank); 0.01% of training draws");
+  // Training draws weigh count k by min(its training strings, 9,000): count 1
+  // 9 / 81,009 = 0.01%, every other count 9,000 / 81,009 = 11.11%.
   // C(10,2) * (2^10 - 2) = 45,990.
-  EXPECT_EQ(lines[1], "count 2: 45,990 distinct strings, 4,599 held out and 41,391 for training (by hash rank)");
+  EXPECT_EQ(lines[1], "count 2: 45,990 distinct strings, 4,599 held out and 41,391 for training (by hash rank); 11.11% of training draws");
   // C(10,3) * (3^10 - 3 * 2^10 + 3) = 6,717,600.
-  EXPECT_EQ(lines[2], "count 3: 6,717,600 distinct strings, about 671,760 held out (hash % 10 == 0), the rest for training");
+  EXPECT_EQ(lines[2], "count 3: 6,717,600 distinct strings, about 671,760 held out (hash % 10 == 0), the rest for training; 11.11% of training draws");
   // Count 10: every permutation of the 10 symbols.
-  EXPECT_EQ(lines[9], "count 10: 3,628,800 distinct strings, about 362,880 held out (hash % 10 == 0), the rest for training");
+  EXPECT_EQ(lines[9], "count 10: 3,628,800 distinct strings, about 362,880 held out (hash % 10 == 0), the rest for training; 11.11% of training draws");
 }
 
 TEST(CountUnique, BadLinesNameTheProblem) {
