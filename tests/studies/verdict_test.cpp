@@ -106,5 +106,26 @@ TEST(VerdictRules, SyntheticTablesGiveEachVerdict) {
   EXPECT_NE(tenth->row().detail.find("[0.4, 0.6]"), std::string::npos) << tenth->row().detail;
 }
 
+TEST(VerdictRules, ASignatureSeenOnceAmongAllHeadsIsNotShown) {
+  // 16 models x 16 heads; "w02 too small" in about half the heads of every
+  // model, and each of the two other signatures in exactly one head of one
+  // model: the per-model share's interval holds 0 for those two.
+  Synthetic once(16, 0.5, 0.97, 0.97, 0.02, 7);
+  once.study.models[0].snapshots[0].heads[0].failure = "w01 too extreme";
+  once.study.models[2].snapshots[0].heads[1].failure = "separable but misaligned";
+  auto sig = failure_signatures_claim();
+  EXPECT_EQ(once.judge(*sig), kNotShown);
+  // In every model: all three recur, reproduced.
+  Synthetic every(16, 0.5, 0.97, 0.97, 0.02, 7);
+  for (auto& tm : every.study.models)
+    if (tm.spec.group == "main") {
+      tm.snapshots[0].heads[0].failure = "w01 too extreme";
+      tm.snapshots[0].heads[1].failure = "separable but misaligned";
+      tm.snapshots[0].heads[2].failure = "w02 too small";
+    }
+  auto sig2 = failure_signatures_claim();
+  EXPECT_EQ(every.judge(*sig2), kReproduced);
+}
+
 }  // namespace verdict_test
 }  // namespace hc::repro
