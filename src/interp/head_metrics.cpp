@@ -7,6 +7,7 @@
 #include <limits>
 #include <mutex>
 #include <numeric>
+#include <optional>
 
 #include "core/error.hpp"
 
@@ -14,7 +15,8 @@ namespace hc {
 
 namespace {
 
-constexpr int kBatch = 512;  // examples per forward call: bounds activation memory
+constexpr int kBatch = 512;
+constexpr double kLargeC = 1e4;  // the almost unregularised probe of HeadMetric::s_acc_large_c  // examples per forward call: bounds activation memory
 
 void quiet(const char*) {}
 
@@ -82,8 +84,17 @@ EqActivations collect_eq_activations(const Model<float>& model, const Task& task
   for (int d = 0; d < D; ++d)
     dir[size_t(d)] = double(W_U[d * V + ct.answer_one]) - double(W_U[d * V + ct.answer_zero]);
 
+  // The scores from a double-precision copy of the model (no edit: the
+  // intervention reads only z), so nearly constant heads do not tie by rounding.
+  std::optional<Model<double>> model64;
+  if (!edit) {
+    model64.emplace(c);
+    const auto& p = model.params();
+    std::copy(p.begin(), p.end(), model64->params().begin());
+  }
   std::vector<int32_t> tokens, rows;
   Activations<float> acts;
+  Activations<double> acts64;
   for (int start = 0; start < out.N; start += kBatch) {
     const int B = std::min(kBatch, out.N - start);
     tokens.assign(size_t(B) * T, 0);
@@ -106,15 +117,21 @@ EqActivations collect_eq_activations(const Model<float>& model, const Task& task
             edit(h, tokens.data() + size_t(b) * T, rows[size_t(b)], v.data + (size_t(b) * H + h) * T, T);
       });
     model.run_full(tokens.data(), B, rows.data(), 1, edit ? &hooks : nullptr, acts);
+    if (model64) model64->run_full(tokens.data(), B, rows.data(), 1, nullptr, acts64);
     const auto& L = acts.layers[0];
     for (int b = 0; b < B; ++b) {
       const size_t i = size_t(start + b);
       const int32_t* tok = tokens.data() + size_t(b) * T;
       for (int h = 0; h < H; ++h) {
         for (int e = 0; e < E; ++e) out.z[(i * H + h) * E + e] = L.z[(size_t(b) * H + h) * E + e];
-        const float* r = L.result.data() + (size_t(b) * H + h) * D;
         double s = 0;
-        for (int d = 0; d < D; ++d) s += double(r[d]) * dir[size_t(d)];
+        if (model64) {
+          const double* r = acts64.layers[0].result.data() + (size_t(b) * H + h) * D;
+          for (int d = 0; d < D; ++d) s += r[d] * dir[size_t(d)];
+        } else {
+          const float* r = L.result.data() + (size_t(b) * H + h) * D;
+          for (int d = 0; d < D; ++d) s += double(r[d]) * dir[size_t(d)];
+        }
         out.score[i * H + h] = s;
         const float* row = L.pattern.data() + (size_t(b) * H + h) * T;
         out.w01[i * H + h] = per_token_ratio(tok, row, rows[size_t(b)], 0, 1);
@@ -125,12 +142,30 @@ EqActivations collect_eq_activations(const Model<float>& model, const Task& task
   return out;
 }
 
-double probe_accuracy(const std::vector<double>& x_train, const std::vector<int>& y_train,
-                      const std::vector<double>& x_test, const std::vector<int>& y_test, int dim) {
+double probe_accuracy(const std::vector<double>& x_train_in, const std::vector<int>& y_train,
+                      const std::vector<double>& x_test_in, const std::vector<int>& y_test, int dim, double C,
+                      bool standardise) {
   const int n = int(y_train.size());
   if (n == 0 || y_test.empty()) throw Error("probe: empty training or test set");
-  if (x_train.size() != size_t(n) * dim || x_test.size() != y_test.size() * size_t(dim))
+  if (x_train_in.size() != size_t(n) * dim || x_test_in.size() != y_test.size() * size_t(dim))
     throw Error("probe: feature matrix does not match the labels");
+  if (!(C > 0)) throw Error("probe: C must be positive");
+  std::vector<double> std_train, std_test;
+  if (standardise) {
+    // Each feature to mean 0, sd 1 on the training split; a constant feature is only centred.
+    std_train = x_train_in, std_test = x_test_in;
+    for (int d = 0; d < dim; ++d) {
+      double m = 0, ss = 0;
+      for (int i = 0; i < n; ++i) m += x_train_in[size_t(i) * dim + d];
+      m /= n;
+      for (int i = 0; i < n; ++i) ss += (x_train_in[size_t(i) * dim + d] - m) * (x_train_in[size_t(i) * dim + d] - m);
+      const double sd = std::sqrt(ss / n), scale = sd > 0 ? 1 / sd : 1;
+      for (int i = 0; i < n; ++i) std_train[size_t(i) * dim + d] = (std_train[size_t(i) * dim + d] - m) * scale;
+      for (size_t i = 0; i < y_test.size(); ++i) std_test[i * dim + d] = (std_test[i * dim + d] - m) * scale;
+    }
+  }
+  const std::vector<double>& x_train = standardise ? std_train : x_train_in;
+  const std::vector<double>& x_test = standardise ? std_test : x_test_in;
   const int n_pos = int(std::count(y_train.begin(), y_train.end(), 1));
   auto accuracy = [&](auto&& predict) {
     int ok = 0;
@@ -165,7 +200,7 @@ double probe_accuracy(const std::vector<double>& x_train, const std::vector<int>
   prob.bias = 1.0;
   parameter param{};
   param.solver_type = L2R_LR;
-  param.C = 1.0;
+  param.C = C;
   param.eps = 1e-4;
   // liblinear's print hook is a global: set it once, so concurrent probes
   // (models studied on several threads) do not race on it.
@@ -238,6 +273,8 @@ HeadMetricsResult head_metrics(const Model<float>& model, const Task& task, cons
     HeadMetric m;
     m.head = h;
     m.s_acc = probe_accuracy(ftr, tr.label, fte, te.label, E);
+    m.s_acc_std = probe_accuracy(ftr, tr.label, fte, te.label, E, 1.0, true);
+    m.s_acc_large_c = probe_accuracy(ftr, tr.label, fte, te.label, E, kLargeC);
     int ok = 0;
     for (int i = 0; i < te.N; ++i) {
       s[size_t(i)] = te.score[size_t(i) * H + h];

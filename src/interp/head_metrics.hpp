@@ -22,7 +22,8 @@ namespace hc {
 struct EqActivations {
   int N = 0, H = 0, E = 0;
   std::vector<double> z;      // [N,H,E] head output z_h at `=`
-  std::vector<double> score;  // [N,H]   r_h · (u_5 - u_4)
+  std::vector<double> score;  // [N,H]   r_h · (u_5 - u_4), from a double-precision forward pass when
+                              //         there is no pattern edit (float32 scores tie for nearly constant heads)
   std::vector<double> w01;    // [N,H]   per-0-token / per-1-token attention; NaN if the string lacks either
   std::vector<double> w02;    // [N,H]   per-0-token / per-2-token attention; NaN likewise
   std::vector<int> label;     // [N]     1 if the answer is `5`, 0 if `4`
@@ -43,8 +44,12 @@ EqActivations collect_eq_activations(const Model<float>& model, const Task& task
 // LogisticRegression(solver="liblinear")) on x_train [n_train, dim] with
 // labels in {0,1}, and returns its accuracy on x_test. A training set with a
 // single class predicts that class (scikit-learn refuses to fit).
+// `C` and `standardise` give the robustness variants reported beside it:
+// standardise scales each feature to mean 0, sd 1 on the training split
+// (the test split with the same shift and scale) before fitting.
 double probe_accuracy(const std::vector<double>& x_train, const std::vector<int>& y_train,
-                      const std::vector<double>& x_test, const std::vector<int>& y_test, int dim);
+                      const std::vector<double>& x_test, const std::vector<int>& y_test, int dim, double C = 1.0,
+                      bool standardise = false);
 
 // ROC AUC of `score` for the positive class (label 1): the Mann-Whitney
 // statistic, a tied positive/negative pair counting one half. Throws hc::Error
@@ -61,6 +66,9 @@ struct HeadMetricsOptions {
 struct HeadMetric {
   int head = 0;
   double s_acc = 0, l_acc = 0, auc = 0, w01 = 0, w02 = 0;
+  // Probe robustness (reported beside s-acc, never used for success):
+  // standardised z with C = 1, and raw z with C = 1e4 (almost unregularised).
+  double s_acc_std = 0, s_acc_large_c = 0;
   double mean_score = 0;  // mean over the test split of r_h · (u_5 - u_4)
   bool success = false;
   std::string failure;    // "none", "w01 too extreme", "w02 too small", "separable but misaligned", "other"

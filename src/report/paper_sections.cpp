@@ -142,7 +142,16 @@ void paper_correlation_section(ReportContent& c, const Tables& dir, const json& 
   }
   std::string r_text;
   const json corr = summary.value("correlation", json());
-  if (corr.is_object() && corr.contains("r") && corr["r"].is_number()) {
+  if (corr.is_object() && corr.contains("checkpoints") && corr["checkpoints"].is_object() &&
+      corr["checkpoints"]["estimate"].is_number()) {
+    // headcount reproduce: the clustered bootstrap over models (report/repro_sections.cpp draws the final models).
+    const json& k = corr["checkpoints"];
+    r_text = "r = " + num(k["estimate"].get<double>(), "%.2f");
+    if (k["ci_low"].is_number() && k["ci_high"].is_number())
+      r_text += ", 95% CI [" + num(k["ci_low"].get<double>(), "%.2f") + ", " + num(k["ci_high"].get<double>(), "%.2f") +
+                "], clustered bootstrap over " + k["n"].dump() + " models (" + std::to_string(t->rows.size()) +
+                " checkpoints)";
+  } else if (corr.is_object() && corr.contains("r") && corr["r"].is_number()) {
     r_text = "r = " + num(corr["r"].get<double>(), "%.2f");
     if (corr.contains("ci_low") && corr.contains("ci_high") && corr["ci_low"].is_number() && corr["ci_high"].is_number())
       r_text += ", 95% CI [" + num(corr["ci_low"].get<double>(), "%.2f") + ", " + num(corr["ci_high"].get<double>(), "%.2f") + "]";
@@ -324,6 +333,7 @@ void add_paper_sections(ReportContent& c, const Tables& dir, const json& summary
   paper_correlation_section(c, dir, summary);
   paper_isolated_section(c, dir);
   paper_logit_section(c, dir);
+  add_reproduce_sections(c, dir, summary);
 }
 
 }  // namespace hc::report_kit

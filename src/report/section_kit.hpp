@@ -123,4 +123,9 @@ inline json tooltip(std::initializer_list<json> fields) {
 // dynamics; each present when its table is in `dir`.
 void add_paper_sections(ReportContent& c, const Tables& tables, const json& summary);
 
+// `headcount reproduce` only (repro_sections.cpp): the correlation over
+// independent final models and the conditions map, each with its
+// model-bootstrap intervals; present when correlation_final / conditions are.
+void add_reproduce_sections(ReportContent& c, const Tables& tables, const json& summary);
+
 }  // namespace hc::report_kit

@@ -4,6 +4,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "studies/reproduce_conditions.hpp"
 #include "studies/reproduce_internal.hpp"
 
 namespace hc {
@@ -18,9 +19,12 @@ ReproducePlan ReproducePlan::full() {
   p.count01_steps = 3000;  // default_train_config("count01")
   p.snapshots = {10, 20, 40, 80, 160, 500};
   p.probe_train = p.probe_test = 4000;
-  p.intervention_models = 3;
+  p.intervention_models = 8;
   p.mol_target = 0;  // the whole 20,000-step puzzle 1a recipe
   p.bootstrap = 5000;
+  p.quality_models = 48;
+  p.conditions_seeds = 8;
+  p.conditions_full = true;
   return p;
 }
 
@@ -45,6 +49,11 @@ ReproduceResult run_reproduce(const ReproduceOptions& opt, const ReproducePlan& 
     for (auto& t : claim->tables()) res.tables.push_back(std::move(t));
   }
   for (auto& t : checkpoint_tables(study)) res.tables.push_back(std::move(t));
+  const ConditionsMap conditions = conditions_map(plan, study);
+  if (!conditions.cells.empty()) {
+    res.summary["conditions"] = conditions.summary();
+    res.tables.push_back(conditions.table);
+  }
 
   // Part B: the head studies.
   max_of_list_study(opt, plan, stages, res.summary);
@@ -55,7 +64,7 @@ ReproduceResult run_reproduce(const ReproduceOptions& opt, const ReproducePlan& 
   res.summary["claims"] = claims;
   res.summary["plan"] = plan_json(opt, plan);
   res.summary["seconds"] = stages.seconds();
-  res.markdown = render_markdown(opt, plan, res.summary, rows, res.tables, stages.seconds());
+  res.markdown = render_markdown(opt, plan, res.summary, rows, conditions.markdown(), res.tables, stages.seconds());
   write_outputs(opt, res, stages);
   return res;
 }

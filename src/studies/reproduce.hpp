@@ -30,14 +30,24 @@ struct ReproducePlan {
   int64_t count01_steps = 1000;
   std::vector<int64_t> snapshots = {10, 20, 40, 80};  // training checkpoints studied (the last step always is)
   int probe_train = 2000, probe_test = 2000;          // Count01 splits for the per-head metrics
-  int intervention_models = 1;  // main models whose heads get the w01 intervention
+  int intervention_models = 4;  // main models whose heads get the w01 intervention
   int verify_up_to = 12;         // the hand-built solutions are checked on every string up to this length
   int verify_random = 50000;     // ... and on this many random longer ones
   int tiny_seeds = 50;
   int64_t tiny_steps = 1500;
   int64_t mol_steps = 20000;    // Max-of-List recipe (cosine over these steps)
   double mol_target = 0.995;    // stop at this held-out accuracy (0: train every step)
-  int bootstrap = 2000;         // resamples for the correlation's interval
+  int bootstrap = 2000;         // resamples of every model bootstrap
+  // Independent final models of varied size (D32 H16, D16 H8, D8 H4, cycling)
+  // and training length (quality_steps, cycling every 3 models), seeds from
+  // 101: the correlation over final models.
+  int quality_models = 24;
+  std::vector<int64_t> quality_steps = {15, 30, 60, 120, 250, 500, 1000, 2000};
+  // The conditions map (reproduce_conditions.hpp): models per cell, and the
+  // 15-cell map (true) or the 9-cell one.
+  int conditions_seeds = 4;
+  int64_t conditions_steps = 1000;  // the base cell's training length (the other cells scale it)
+  bool conditions_full = false;
 
   static ReproducePlan quick();
   static ReproducePlan full();

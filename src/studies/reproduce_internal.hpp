@@ -30,10 +30,12 @@ void count01_main_study(const ReproduceOptions& opt, const ReproducePlan& plan, 
 
 // summary.json's "plan".
 nlohmann::json plan_json(const ReproduceOptions& opt, const ReproducePlan& plan);
-// REPRODUCTION.md: the header, the claims table, each verdict rule, the
-// Max-of-List head study and the list of tables.
+// REPRODUCTION.md: the header, the statistics, the claims table with each
+// verdict's rule, the conditions map, the Max-of-List head study and the
+// list of tables.
 std::string render_markdown(const ReproduceOptions& opt, const ReproducePlan& plan, const nlohmann::json& summary,
-                            const std::vector<ClaimRow>& rows, const std::vector<Table>& tables, double seconds);
+                            const std::vector<ClaimRow>& rows, const std::string& conditions_md,
+                            const std::vector<Table>& tables, double seconds);
 // Writes every table as CSV, summary.json, REPRODUCTION.md and report.html to opt.out.
 void write_outputs(const ReproduceOptions& opt, const ReproduceResult& res, Stages& stages);
 

@@ -26,11 +26,19 @@ json plan_json(const ReproduceOptions& opt, const ReproducePlan& plan) {
           {"tiny_steps", plan.tiny_steps},
           {"mol_steps", plan.mol_steps},
           {"mol_target", plan.mol_target},
+          {"intervention_models", plan.intervention_models},
+          {"bootstrap", plan.bootstrap},
+          {"quality_models", plan.quality_models},
+          {"quality_steps", plan.quality_steps},
+          {"conditions_seeds", plan.conditions_seeds},
+          {"conditions_steps", plan.conditions_steps},
+          {"conditions_full", plan.conditions_full},
           {"jobs", opt.jobs}};
 }
 
 std::string render_markdown(const ReproduceOptions& opt, const ReproducePlan& plan, const json& summary,
-                            const std::vector<ClaimRow>& rows, const std::vector<Table>& tables, double seconds) {
+                            const std::vector<ClaimRow>& rows, const std::string& conditions_md,
+                            const std::vector<Table>& tables, double seconds) {
   const json& acc = summary.at("count01_main_accuracy");
   std::ostringstream md;
   md << "# Reproduction of \"Do Attention Heads Compete or Cooperate during Counting?\"\n\n"
@@ -41,10 +49,22 @@ std::string render_markdown(const ReproduceOptions& opt, const ReproducePlan& pl
      << plan.count01_steps << " steps each; per-head metrics on " << plan.probe_train << " train / "
      << plan.probe_test << " test examples. Main models' held-out accuracy: "
      << fmt_stat(Stat{acc["mean"].get<double>(), acc["sd"].get<double>(), acc["n"].get<int>()}, "%.4f")
-     << ".\n\n| claim | paper | ours (mean ± sd, n) | reproduced? |\n|---|---|---|---|\n";
+     << ". Quality models (correlation over final models): " << plan.quality_models
+     << " (D32 H16, D16 H8, D8 H4 cycling; steps cycling over";
+  for (int64_t s : plan.quality_steps) md << " " << s;
+  md << "). w01 intervention on " << plan.intervention_models << " main models.\n\n"
+     << "**Statistics.** Every interval is a 95% percentile bootstrap (" << plan.bootstrap
+     << " resamples) over models, the independent unit (one training run); its n is the number of models. "
+        "Statistics of pooled heads or checkpoints resample whole models and pool what they hold (a clustered "
+        "bootstrap); no interval resamples heads or checkpoints as if they were independent.\n\n"
+     << "**Verdicts.** A quantitative claim is *reproduced* when our interval meets the paper's value read as a "
+        "stated range, and *contradicted* when it lies outside it (with a null such as r = 0, an interval holding "
+        "both is *not shown*). A qualitative claim (a direction) is *reproduced* when our interval excludes the "
+        "null on the paper's side, *not shown* when it holds the null, *contradicted* when it excludes it on the "
+        "other side. The rule and the numbers it was applied to stand beside each claim.\n\n"
+     << "| claim | paper | ours | verdict | rule |\n|---|---|---|---|---|\n";
   for (const auto& r : rows) md << r.markdown_row();
-  md << "\nHow each verdict is decided:\n\n";
-  for (const auto& r : rows) md << r.markdown_rule();
+  md << "\n" << conditions_md;
   md << "\n## Max-of-List head study (part B)\n\n```\n" << summary.at("max_of_list_text").get<std::string>()
      << "```\n\nTables: `max_of_list/analysis/`, `count01_main/analysis/`; Count01 tables here: ";
   for (size_t i = 0; i < tables.size(); ++i) md << (i ? ", " : "") << "`" << tables[i].name << ".csv`";

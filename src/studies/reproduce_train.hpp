@@ -35,15 +35,26 @@ class Stages {
 };
 
 struct ModelSpec {
-  std::string group;  // "main", "isolated", "grid"
+  std::string group;  // "main", "isolated", "grid", "quality", or "cond" (a conditions-map cell)
   int D, H, E;
   int seed;
-  std::string label() const;  // "D32-H16-E2-s1"
+  // The recipe, where it differs from count01_config's (0 or < 0: unchanged).
+  int64_t steps = 0;          // 0: the plan's count01_steps
+  std::string cell;           // the conditions-map cell ("" outside it)
+  double init_std = 0;        // > 0: --init-std
+  double weight_decay = -1;   // >= 0: --weight-decay
+  double noise = -1;          // >= 0: the task's --noise (its own probe sets then)
+  int64_t train_size = 0;     // > 0: --train-size
+  double target = 0;          // > 0: --target-accuracy (checked every 25 steps)
+  bool checkpoints = false;   // scored at the plan's snapshots too, not only at the end
+  std::string label() const;  // "D32-H16-E2-s1", with the cell or the steps when they are set
 };
 
 struct Snapshot {
   int64_t step = 0;
-  double accuracy = 0, eos_accuracy = 0, weighted_s_acc = 0;
+  // accuracy: the answer is the argmax over the whole vocabulary (the model's
+  // real output); accuracy_45: over {4, 5} only (which of the two answers wins).
+  double accuracy = 0, eos_accuracy = 0, weighted_s_acc = 0, accuracy_45 = 0;
   std::vector<HeadMetric> heads;
 };
 
@@ -54,12 +65,22 @@ struct TrainedModel {
   nlohmann::json logit_dynamics;  // the final model's logit_dynamics() summary (main models only)
 };
 
+// A Count01 task with its probe sets (the per-head metrics are fit on train
+// and scored on test).
+struct ProbeSets {
+  double noise = 0;
+  std::unique_ptr<Task> task;
+  Dataset train, test;
+};
+
 // The Count01 side of the study once trained.
 struct Count01Study {
   TaskConfig task_config;
   std::unique_ptr<Task> task;
   Dataset probe_train, probe_test;  // per-head metrics are fit on the first and scored on the second
   std::vector<TrainedModel> models;
+  // Conditions-map cells with another noise rate: their task and probe sets.
+  std::vector<std::unique_ptr<ProbeSets>> other_noise;
 
   // The final checkpoints of one group's models, in model order.
   std::vector<const Snapshot*> finals(const std::string& group) const;
@@ -67,11 +88,19 @@ struct Count01Study {
   std::string probe_source() const;
 };
 
-// The training recipe of one Count01 model of the plan.
+// The training recipe of one Count01 model of the plan (steps: the plan's
+// count01_steps, used unless the spec sets its own).
 TrainConfig count01_config(const ModelSpec& s, int64_t steps);
 
+// Accuracy at `=` with the answer taken as the larger of logit(4) and
+// logit(5) (ties: 4), on `data`.
+double accuracy_45(Model<float>& model, const Task& task, const Dataset& data);
+
 // The model plan: main (D32 H16 E2), isolated (D32 H1 E2) and grid (D16 H8 E2,
-// D8 H4 E2) models, seeds from 1, in this order.
+// D8 H4 E2) models, seeds from 1, scored at every checkpoint; then the
+// quality models (independent final models of varied size and training
+// length, for the correlation over final models); then the conditions-map
+// cells (reproduce_conditions.hpp). In this order.
 std::vector<ModelSpec> count01_model_plan(const ReproducePlan& plan);
 
 // Trains every model of the plan (opt.jobs at a time, one thread each) and

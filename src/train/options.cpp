@@ -123,6 +123,11 @@ std::vector<TrainOption> build_table() {
                            "Stop once held-out answer and EOS accuracy reach this (e.g. 0.99)", "0: off"),
                       [](const TrainConfig& c) { return J(c.target_accuracy); },
                       [](TrainConfig& c, const J& v) { c.target_accuracy = v.get<double>(); }));
+  t.push_back(general(spec("train-size", OptionType::Int, 0, kMaxSteps,
+                           "A fixed training set of N examples drawn once from the seed, reshuffled every epoch",
+                           "0: fresh examples every step"),
+                      [](const TrainConfig& c) { return J(c.train_size); },
+                      [](TrainConfig& c, const J& v) { c.train_size = v.get<int64_t>(); }));
   t.push_back(general(spec("seed", OptionType::Seed, 0, 0, "Seed for initialisation and data"),
                       [](const TrainConfig& c) { return J(c.seed); },
                       [](TrainConfig& c, const J& v) { c.seed = v.get<uint64_t>(); }));

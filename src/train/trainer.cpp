@@ -13,12 +13,13 @@
 #include "train/batch.hpp"
 #include "train/checkpoint.hpp"
 #include "train/progress.hpp"
+#include "train/train_data.hpp"
 
 namespace hc {
 
 // RNG streams: one per purpose, so adding a consumer never shifts another.
+// (train_data.cpp uses 2, 1,000,000 + step and 2^40 + epoch.)
 constexpr uint64_t kTestStream = 1;
-constexpr uint64_t kBatchStreamBase = 1000000;
 
 namespace {
 
@@ -50,6 +51,8 @@ void TrainConfig::validate() const {
                                             std::to_string(steps) + "): warmup must leave steps to train");
   check(eval_every >= 1, "--eval-every must be at least 1 (got " + std::to_string(eval_every) + ")");
   check(eval_size >= 1, "--eval-size must be at least 1 (got " + std::to_string(eval_size) + ")");
+  check(train_size >= 0 && train_size <= 100000000,
+        "--train-size must be in [0, 1e8] (got " + std::to_string(train_size) + "); 0 draws fresh examples every step");
   check(target_accuracy >= 0 && target_accuracy <= 1,
         "--target-accuracy must be in [0, 1] (got " + typed_number(target_accuracy) + "), e.g. 0.99");
   // Each chunk of Model::kChunk examples keeps its own gradient buffer: refuse
@@ -98,7 +101,7 @@ TrainConfig default_train_config(const std::string& task_name) {
 }
 
 nlohmann::json to_json(const TrainConfig& c) {
-  return {{"task", to_json(c.task)},
+  nlohmann::json j = {{"task", to_json(c.task)},
           {"model", to_json(c.model)},
           {"steps", c.steps},
           {"batch", c.batch},
@@ -113,6 +116,9 @@ nlohmann::json to_json(const TrainConfig& c) {
           {"eval_size", c.eval_size},
           {"target_accuracy", c.target_accuracy},
           {"seed", c.seed}};
+  // Only when set, so configs (and weights metadata) of fresh-sample runs stay as they were.
+  if (c.train_size > 0) j["train_size"] = c.train_size;
+  return j;
 }
 
 TrainConfig train_config_from_json(const nlohmann::json& j, const std::string& source) {
@@ -136,6 +142,7 @@ TrainConfig train_config_from_json(const nlohmann::json& j, const std::string& s
     else if (k == "eval_every") c.eval_every = jf::integer<int64_t>(*it, what);
     else if (k == "eval_size") c.eval_size = jf::integer<int>(*it, what);
     else if (k == "target_accuracy") c.target_accuracy = jf::number(*it, what);
+    else if (k == "train_size") c.train_size = jf::integer<int64_t>(*it, what);
     else if (k == "seed") c.seed = jf::integer<uint64_t>(*it, what);
     else throw Error(source + ": unknown field '" + k + "'");
   }
@@ -240,12 +247,12 @@ TrainResult train(const TrainConfig& cfg, const TrainOptions& opt, Model<float>&
   };
 
   Progress progress(cfg.steps, opt.progress, start);
+  TrainData data(*task, cfg.seed, cfg.train_size);
   std::vector<Example> examples(size_t(cfg.batch));
   int bad_in_a_row = 0;
 
   for (int64_t step = start; step < cfg.steps; ++step) {
-    Rng rng(cfg.seed, kBatchStreamBase + uint64_t(step));
-    for (auto& ex : examples) ex = task->sample(rng, Split::Train);
+    data.batch(step, cfg.batch, examples);
     const Batch batch = make_batch(*task, examples);
     const double lr = learning_rate(cfg.schedule, cfg.opt.lr, step, cfg.steps, cfg.warmup);
     const double loss = model.loss_and_grad(batch, grad, opt.threads);

@@ -1,5 +1,5 @@
 #pragma once
-// The training loop: sample a batch per step from (seed, step), forward,
+// The training loop: take a batch per step from (seed, step) (train_data.hpp), forward,
 // backward, AdamW; evaluate on the held-out split periodically; write the run
 // directory (config.json, train_log.csv, model.safetensors, metrics.json),
 // each file atomically.
@@ -30,6 +30,7 @@ struct TrainConfig {
   int64_t eval_every = 1000;
   int eval_size = 5000;
   double target_accuracy = 0;  // > 0: stop once held-out answer and EOS accuracy reach it
+  int64_t train_size = 0;      // > 0: a fixed training set of this many examples, reshuffled every epoch (train_data.hpp)
   uint64_t seed = 1;
 
   void validate() const;  // throws hc::Error naming the option and the fix

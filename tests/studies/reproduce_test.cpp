@@ -67,6 +67,10 @@ ReproducePlan tiny_plan() {
   p.mol_steps = 150;
   p.mol_target = 0;
   p.bootstrap = 200;
+  p.quality_models = 3;  // D32 H16, D16 H8, D8 H4
+  p.quality_steps = {20};
+  p.conditions_seeds = 2;
+  p.conditions_steps = 20;  // 9 cells x 2 models of D32 H16 E2, 6 to 60 steps
   return p;
 }
 
@@ -94,23 +98,45 @@ TEST(Reproduce, MiniaturePlanCoversEveryClaimAndWritesEveryFile) {
   for (const char* id : {"failed_heads", "w01_w02", "w01_intervention", "correlation", "isolated_vs_joint",
                          "failure_signatures", "minimal_solution", "logit_dynamics"})
     EXPECT_TRUE(ids.count(id)) << id;
-  // 2 main + 2 isolated + 2 grid models, each at step 20 and at the end.
+  // (a) final models: 2 main + 2 grid + 3 quality (isolated left out);
+  // (b) checkpoints: 2 main + 2 grid models, each at step 20 and at the end.
   const auto& corr = r.summary.at("correlation");
-  EXPECT_EQ(corr.at("n_models").get<int>(), 6);
-  EXPECT_EQ(corr.at("n").get<int>(), 12);
-  EXPECT_LE(corr.at("ci_low").get<double>(), corr.at("r").get<double>());
-  EXPECT_GE(corr.at("ci_high").get<double>(), corr.at("r").get<double>());
+  EXPECT_EQ(corr.at("final_models").at("n").get<int>(), 7);
+  EXPECT_EQ(corr.at("final_models").at("unit"), "models");
+  EXPECT_EQ(corr.at("checkpoints").at("n").get<int>(), 4);
+  EXPECT_EQ(corr.at("n_checkpoints").get<int>(), 8);
+  for (const char* k : {"final_models", "checkpoints"}) {
+    const auto& c = corr.at(k);
+    if (c.at("ci_low").is_null()) continue;  // a miniature may have no finite r
+    EXPECT_LE(c.at("ci_low").get<double>(), c.at("ci_high").get<double>()) << k;
+  }
+  // Every verdict is one of the three words, its rule beside it.
+  for (const auto& c : r.summary.at("claims")) {
+    const std::string v = c.at("reproduced");
+    EXPECT_TRUE(v == "reproduced" || v == "not shown" || v == "contradicted") << c.at("id") << ": " << v;
+  }
+  // The conditions map: 9 cells of 2 models, each judged on both claims.
+  const auto& cells = r.summary.at("conditions").at("cells");
+  ASSERT_EQ(cells.size(), 9u);
+  for (const auto& c : cells) {
+    EXPECT_EQ(c.at("n_models").get<int>(), 2) << c.at("cell");
+    EXPECT_EQ(c.at("failed_fraction").at("unit"), "models");
+  }
   for (const char* f : {"summary.json", "REPRODUCTION.md", "heads.csv", "correlation.csv", "w01_intervention.csv",
-                        "isolated_vs_joint.csv", "tiny_training.csv", "logit_dynamics_heads.csv", "max_of_list/run/model.safetensors",
+                        "isolated_vs_joint.csv", "tiny_training.csv", "logit_dynamics_heads.csv", "conditions.csv",
+                        "correlation_final.csv", "max_of_list/run/model.safetensors",
                         "max_of_list/analysis/summary.json", "count01_main/run/model.safetensors",
                         "count01_main/analysis/summary.json"})
     EXPECT_TRUE(fs::exists(out + "/" + f)) << f;
   const std::string md = read_file(out + "/REPRODUCTION.md");
-  EXPECT_NE(md.find("| claim | paper | ours (mean ± sd, n) | reproduced? |"), std::string::npos);
+  EXPECT_NE(md.find("| claim | paper | ours | verdict | rule |"), std::string::npos);
+  EXPECT_NE(md.find("## Conditions map"), std::string::npos);
   EXPECT_EQ(nlohmann::json::parse(read_file(out + "/summary.json")), r.summary);
-  // heads.csv: 2 x 16 + 2 x 1 + 8 + 4 heads, at 2 checkpoints each, plus the header.
+  // heads.csv: 2 x 16 + 2 x 1 + 8 + 4 heads at 2 checkpoints each, the 16 +
+  // 8 + 4 heads of the quality models and the 9 x 2 x 16 of the conditions
+  // map at the end, plus the header.
   const std::string heads = read_file(out + "/heads.csv");
-  EXPECT_EQ(std::count(heads.begin(), heads.end(), '\n'), 1 + 2 * (32 + 2 + 8 + 4));
+  EXPECT_EQ(std::count(heads.begin(), heads.end(), '\n'), 1 + 2 * (32 + 2 + 8 + 4) + 28 + 9 * 2 * 16);
   // Every file it wrote is in docs/FORMATS.md; `reproduce --json` prints this
   // summary plus "out", in the schema of docs/cli-json-schema.json.
   testing::expect_files_documented(out, "reproduce");
@@ -127,6 +153,7 @@ TEST(Reproduce, SameBitsAtOneAndTwoJobs) {
   run_tiny(a, 1);
   run_tiny(b, 2);
   for (const char* f : {"heads.csv", "correlation.csv", "w01_intervention.csv", "isolated_vs_joint.csv",
+                        "conditions.csv", "correlation_final.csv",
                         "tiny_training.csv", "max_of_list/run/model.safetensors",
                         "count01_main/run/model.safetensors"})
     EXPECT_EQ(read_file(a + "/" + f), read_file(b + "/" + f)) << f;

@@ -18,7 +18,7 @@ nlohmann::json ClaimRow::to_json() const {
 
 std::string ClaimRow::markdown_row() const {
   return "| " + md_escape(claim) + " | " + md_escape(paper) + " | " + md_escape(ours) + " | " + md_escape(reproduced) +
-         " |\n";
+         " | " + md_escape(detail) + " |\n";
 }
 
 std::string ClaimRow::markdown_rule() const { return "- **" + id + "**: " + detail + "\n"; }

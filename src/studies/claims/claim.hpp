@@ -25,7 +25,8 @@ struct ClaimContext {
   Stages& stages;
 };
 
-// The verdict ("yes", "no", "partly", ...) and the sentence saying how it was decided.
+// The verdict ("reproduced", "not shown", "contradicted": studies/verdict.hpp)
+// and the rule that decided it, with the numbers it was applied to.
 struct Verdict {
   std::string word, rule;
 };
@@ -34,7 +35,7 @@ struct Verdict {
 struct ClaimRow {
   std::string id, claim, paper, ours, reproduced, detail;
   nlohmann::json to_json() const;     // {"id", "claim", "paper", "ours", "reproduced", "detail"}
-  std::string markdown_row() const;   // "| claim | paper | ours | reproduced? |" with '|' escaped
+  std::string markdown_row() const;   // "| claim | paper | ours | verdict | rule |" with '|' escaped
   std::string markdown_rule() const;  // "- **id**: detail"
 };
 

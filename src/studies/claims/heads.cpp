@@ -1,10 +1,13 @@
 // Claims about the final heads of the main models (D32 H16 E2): how many
-// fail, their w01 / w02, and the signatures of the failed ones.
+// fail, their w01 / w02, and the signatures of the failed ones. Every
+// interval resamples models (a model's heads are not independent).
 #include <cmath>
 #include <map>
 
 #include "studies/claims/claim.hpp"
+#include "studies/reproduce_conditions.hpp"
 #include "studies/reproduce_stats.hpp"
+#include "studies/verdict.hpp"
 
 namespace hc::repro {
 
@@ -19,24 +22,31 @@ class FailedHeads : public Claim {
       : Claim("failed_heads", "About half the heads of a d=32, 16-head model are failed (s-acc < 0.95)", "about half",
               "failed_fraction") {}
   void evaluate(const ClaimContext& ctx) override {
-    std::vector<double> frac;
+    std::vector<double> paper, standardised, large_c;
     for (auto* s : ctx.study.finals("main")) {
-      int failed = 0;
-      for (const auto& h : s->heads) failed += !h.success;
-      frac.push_back(double(failed) / double(s->heads.size()));
+      int f = 0, fs = 0, fc = 0;
+      for (const auto& h : s->heads) f += !h.success, fs += h.s_acc_std < 0.95, fc += h.s_acc_large_c < 0.95;
+      const double n = double(s->heads.size());
+      paper.push_back(f / n), standardised.push_back(fs / n), large_c.push_back(fc / n);
     }
-    st_ = stat_of(frac);
+    paper_ = bootstrap_mean(paper, ctx.plan.bootstrap, 1);
+    std_ = bootstrap_mean(standardised, ctx.plan.bootstrap, 2);
+    large_c_ = bootstrap_mean(large_c, ctx.plan.bootstrap, 3);
   }
-  std::string ours() const override { return "fraction failed per model: " + fmt_stat(st_); }
+  std::string ours() const override {
+    return "mean fraction failed per model (the paper's probe: raw z, C = 1): " + paper_.text() +
+           "; with standardised z: " + std_.text() + "; raw z, C = 1e4: " + large_c_.text();
+  }
   Verdict verdict() const override {
-    const bool ok = st_.mean >= 0.3 && st_.mean <= 0.7;
-    return {ok ? "yes" : "no", ok ? "the mean fraction of failed heads lies in [0.3, 0.7]"
-                                  : "the mean fraction of failed heads lies outside [0.3, 0.7], our reading of 'about half'"};
+    const Judgement j = about_half_rule().judge(paper_);
+    return {j.word, j.rule + " (judged with the paper's probe; the conditions map judges it under other recipes)"};
   }
-  json summary() const override { return stat_json(st_); }
+  json summary() const override {
+    return {{"paper_probe", paper_.to_json()}, {"standardised", std_.to_json()}, {"large_c", large_c_.to_json()}};
+  }
 
  private:
-  Stat st_;
+  Interval paper_, std_, large_c_;
 };
 
 // Successful heads have w01 close to 1 and w02 > 10.
@@ -44,79 +54,86 @@ class W01W02 : public Claim {
  public:
   W01W02() : Claim("w01_w02", "Successful heads have w01 close to 1 and w02 > 10", "w01 ~ 1, w02 > 10", "w01_w02") {}
   void evaluate(const ClaimContext& ctx) override {
-    for (auto* s : ctx.study.finals("main"))
+    std::vector<std::vector<double>> w01, w02, gt10;
+    for (auto* s : ctx.study.finals("main")) {
+      std::vector<double> a, b, c;
       for (const auto& h : s->heads) {
-        if (!std::isfinite(h.w01) || !std::isfinite(h.w02)) continue;
-        const bool near = std::fabs(std::log10(h.w01)) < std::log10(3.0);
-        if (h.success) {
-          ++n_ok_, w01_ok_.push_back(h.w01), ok_w02_ += h.w02 > 10, ok_near_ += near;
-        } else {
-          ++n_bad_, bad_w02_ += h.w02 > 10, bad_near_ += near;
-        }
+        if (!h.success || !std::isfinite(h.w01) || !std::isfinite(h.w02)) continue;
+        a.push_back(h.w01), b.push_back(h.w02), c.push_back(h.w02 > 10 ? 1.0 : 0.0);
+        ++n_ok_;
       }
+      w01.push_back(a), w02.push_back(b), gt10.push_back(c);
+    }
+    const int R = ctx.plan.bootstrap;
+    w01_ = clustered_pooled(w01, median_of, R, 4);
+    w02_ = clustered_pooled(w02, median_of, R, 5);
+    share_ = clustered_pooled(gt10, [](const std::vector<double>& v) { return stat_of(v).mean; }, R, 6);
   }
   std::string ours() const override {
-    return "successful heads (n=" + std::to_string(n_ok_) + "): median w01 " + fmt("%.2f", median()) + " [IQR " +
-           fmt("%.2f", quantile(w01_ok_, 0.25)) + "-" + fmt("%.2f", quantile(w01_ok_, 0.75)) +
-           "], w01 within 3x of 1 in " + pct(n_ok_ ? double(ok_near_) / n_ok_ : 0) + ", w02 > 10 in " +
-           pct(frac_w02()) + "; failed heads (n=" + std::to_string(n_bad_) + "): w01 within 3x of 1 in " +
-           pct(n_bad_ ? double(bad_near_) / n_bad_ : 0) + ", w02 > 10 in " + pct(n_bad_ ? double(bad_w02_) / n_bad_ : 0);
+    return "successful heads (" + std::to_string(n_ok_) + " heads): median w01 " + w01_.text("%.2f") +
+           "; median w02 " + w02_.text("%.1f") + "; share with w02 > 10 " + share_.text();
   }
   Verdict verdict() const override {
-    const double med = median();
-    const bool ok = n_ok_ > 0 && med >= 0.5 && med <= 2 && frac_w02() >= 0.8;
-    return {ok ? "yes" : "no",
-            "yes when the successful heads' median w01 is in [0.5, 2] and >= 80% of them have w02 > 10"};
+    const Judgement j = combine({{"w01", Quantitative{0.5, 2, "'w01 close to 1' read as [0.5, 2]"}.judge(w01_)},
+                                 {"w02", w02_share_rule().judge(share_)}});
+    return {j.word, j.rule};
   }
   json summary() const override {
-    return {{"successful", {{"n", n_ok_}, {"median_w01", median()}, {"frac_w02_gt_10", frac_w02()}}},
-            {"failed", {{"n", n_bad_}, {"frac_w02_gt_10", n_bad_ ? double(bad_w02_) / n_bad_ : 0.0}}}};
+    return {{"n_successful_heads", n_ok_}, {"median_w01", w01_.to_json()}, {"median_w02", w02_.to_json()},
+            {"share_w02_gt_10", share_.to_json()}};
   }
 
  private:
-  double median() const { return quantile(w01_ok_, 0.5); }
-  double frac_w02() const { return n_ok_ ? double(ok_w02_) / n_ok_ : std::nan(""); }
-  std::vector<double> w01_ok_;
-  int ok_w02_ = 0, n_ok_ = 0, bad_w02_ = 0, n_bad_ = 0, ok_near_ = 0, bad_near_ = 0;
+  Interval w01_, w02_, share_;
+  int n_ok_ = 0;
 };
 
-// Failure signatures of the failed heads.
+// Failure signatures of the failed heads: each must recur across models.
 class FailureSignatures : public Claim {
  public:
   FailureSignatures()
       : Claim("failure_signatures", "Failure signatures: w01 too extreme, w02 too small, separable but misaligned",
               "three signatures", "failure_signatures") {}
   void evaluate(const ClaimContext& ctx) override {
-    for (auto* s : ctx.study.finals("main"))
-      for (const auto& h : s->heads) ++sig_[h.failure], ++n_;
-    for (const char* k : kSignatures) sig_[k];  // every signature gets a count, 0 when absent
+    std::map<std::string, std::vector<double>> share;
+    for (auto* s : ctx.study.finals("main")) {
+      std::map<std::string, int> c;
+      for (const auto& h : s->heads) ++c[h.failure], ++count_[h.failure], ++n_;
+      for (const char* k : kSignatures) share[k].push_back(double(c[k]) / double(s->heads.size()));
+    }
+    for (const char* k : kSignatures) {
+      count_[k];
+      iv_[k] = bootstrap_mean(share[k], ctx.plan.bootstrap, 7);
+    }
   }
   std::string ours() const override {
     std::string o;
-    for (const char* k : kSignatures) o += std::string(o.empty() ? "" : ", ") + k + " " + std::to_string(sig_.at(k));
+    for (const char* k : kSignatures)
+      o += std::string(o.empty() ? "" : "; ") + k + ": " + std::to_string(count_.at(k)) + " heads, per-model share " +
+           iv_.at(k).text();
     return o + " (of " + std::to_string(n_) + " heads)";
   }
   Verdict verdict() const override {
-    const int seen = n_seen();
-    return {seen == 3 ? "yes" : (seen > 0 ? "partly" : "no"),
-            std::to_string(seen) + " of the 3 signatures occur among the main models' heads"};
+    std::vector<std::pair<std::string, Judgement>> parts;
+    for (const char* k : kSignatures)
+      if (std::string(k) != "none" && std::string(k) != "other")
+        parts.push_back({k, Qualitative{0, true, std::string("the per-model share of heads with '") + k + "'"}.judge(
+                                iv_.at(k))});
+    const Judgement j = combine(parts);
+    return {j.word, "a signature counts only when it recurs across models (its model-bootstrap interval excludes 0; "
+                    "with n models one occurrence never does). " + j.rule};
   }
   json summary() const override {
     json sj;
-    for (auto& [k, v] : sig_) sj[k] = v;
+    for (const char* k : kSignatures) sj[k] = {{"heads", count_.at(k)}, {"per_model_share", iv_.at(k).to_json()}};
     return sj;
   }
 
  private:
   static constexpr const char* kSignatures[] = {"w01 too extreme", "w02 too small", "separable but misaligned", "other",
                                                 "none"};
-  int n_seen() const {
-    int seen = 0;
-    for (const char* k : kSignatures)
-      if (std::string(k) != "none" && std::string(k) != "other") seen += sig_.at(k) > 0;
-    return seen;
-  }
-  std::map<std::string, int> sig_;
+  std::map<std::string, int> count_;
+  std::map<std::string, Interval> iv_;
   int n_ = 0;
 };
 

@@ -5,6 +5,8 @@
 
 #include "studies/claims/claim.hpp"
 #include "studies/reproduce_stats.hpp"
+#include "studies/stats.hpp"
+#include "studies/verdict.hpp"
 
 namespace hc::repro {
 
@@ -34,6 +36,11 @@ class MinimalSolution : public Claim {
     to.threads = ctx.opt.jobs;
     tiny_ = tiny_training_success(st.task_config, to);
     tiny_steps_ = plan.tiny_steps;
+    std::vector<double> d1;  // one value per D=1 seed (a model): 1 when it trained to a working model
+    for (const auto& b : tiny_.summary["by_d_model"])
+      if (b["d_model"] == 1)
+        for (int i = 0; i < b["n"].get<int>(); ++i) d1.push_back(i < b["n_success"].get<int>() ? 1.0 : 0.0);
+    d1_ = bootstrap_mean(d1, plan.bootstrap, 16);
   }
   std::string ours() const override {
     std::string rates;
@@ -45,24 +52,25 @@ class MinimalSolution : public Claim {
            std::to_string(c1_.exhaustive_up_to) + " + " + std::to_string(c1_.random) +
            " random longer ones); D=2 without biases: " + std::to_string(c2_.correct_answer) + "/" +
            std::to_string(c2_.checked) + "; trained to >= 99% (1 head, d_head 1, " + std::to_string(tiny_steps_) +
-           " steps): " + rates;
+           " steps): " + rates + "; D=1 success rate " + d1_.text("%.2f");
   }
   Verdict verdict() const override {
     const bool built = c1_.correct_answer == c1_.checked && c1_.correct_eos == c1_.checked &&
                        c2_.correct_answer == c2_.checked && c2_.correct_eos == c2_.checked;
-    double rate1 = 0;
-    for (const auto& b : tiny_.summary["by_d_model"])
-      if (b["d_model"] == 1) rate1 = b["rate"].get<double>();
-    return {built && rate1 < 0.5 ? "yes" : (built ? "partly" : "no"),
-            "yes when both constructions score 100% and fewer than half the D=1 seeds train to a working model; "
-            "D=1 needs the unembedding bias b_U (proof in docs/COUNT01_METRICS.md)"};
+    const Judgement exists{built ? kReproduced : kContradicted,
+                           "exact: both constructions answer every checked string (no interval: they are built, not sampled)"};
+    const Judgement j = combine(
+        {{"exists", exists},
+         {"rarely found", Qualitative{0.5, false, "the share of D=1 seeds that train to >= 99%"}.judge(d1_)}});
+    return {j.word, j.rule + "; D=1 needs the unembedding bias b_U (proof in docs/COUNT01_METRICS.md)"};
   }
   nlohmann::json summary() const override {
     return {{"d1_with_bU",
              {{"checked", c1_.checked}, {"correct_answer", c1_.correct_answer}, {"correct_eos", c1_.correct_eos},
               {"exhaustive_up_to", c1_.exhaustive_up_to}, {"random", c1_.random}}},
             {"d2_no_bias", {{"checked", c2_.checked}, {"correct_answer", c2_.correct_answer}, {"correct_eos", c2_.correct_eos}}},
-            {"tiny_training", tiny_.summary}};
+            {"tiny_training", tiny_.summary},
+            {"d1_success_rate", d1_.to_json()}};
   }
   std::vector<Table> tables() const override { return tiny_.tables; }
 
@@ -70,6 +78,7 @@ class MinimalSolution : public Claim {
   SolutionCheck c1_, c2_;
   TinyTrainingResult tiny_;
   int64_t tiny_steps_ = 0;
+  Interval d1_;
 };
 
 }  // namespace

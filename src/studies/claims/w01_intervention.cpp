@@ -5,6 +5,8 @@
 #include "core/parallel.hpp"
 #include "studies/claims/claim.hpp"
 #include "studies/reproduce_stats.hpp"
+#include "studies/stats.hpp"
+#include "studies/verdict.hpp"
 
 namespace hc::repro {
 
@@ -37,6 +39,7 @@ class W01Intervention : public Claim {
     });
     std::vector<double> inside, outside;
     for (size_t m = 0; m < picked.size(); ++m) {
+      std::vector<double> model_in, model_drop;
       const json& j = wr[m].summary;
       const auto grid = j["grid"].get<std::vector<double>>();
       for (const auto& hj : j["heads"]) {
@@ -48,25 +51,40 @@ class W01Intervention : public Claim {
           if (grid[g] > 0.1 * 1.0001 && grid[g] < 10 / 1.0001) in.push_back(sacc[g]);
           if (grid[g] <= 0.01 * 1.0001 || grid[g] >= 100 / 1.0001) out.push_back(sacc[g]);
         }
-        if (success) inside.push_back(stat_of(in).mean), outside.push_back(stat_of(out).mean);
+        if (success) {
+          inside.push_back(stat_of(in).mean), outside.push_back(stat_of(out).mean);
+          model_in.push_back(stat_of(in).mean), model_drop.push_back(stat_of(in).mean - stat_of(out).mean);
+        }
       }
+      // One value per model: the mean over its successful heads.
+      if (!model_in.empty()) per_in_.push_back(stat_of(model_in).mean), per_drop_.push_back(stat_of(model_drop).mean);
     }
     inside_ = stat_of(inside), outside_ = stat_of(outside);
+    in_iv_ = bootstrap_mean(per_in_, ctx.plan.bootstrap, 10);
+    drop_iv_ = bootstrap_mean(per_drop_, ctx.plan.bootstrap, 11);
   }
   std::string ours() const override {
-    return "successful heads, mean s-acc at 0.1 < w01 < 10: " + fmt_stat(inside_) +
-           "; at w01 <= 0.01 or >= 100: " + fmt_stat(outside_);
+    return std::to_string(inside_.n) + " successful heads of " + std::to_string(per_in_.size()) +
+           " models; per model, mean s-acc at 0.1 < w01 < 10: " + in_iv_.text() +
+           "; drop to w01 <= 0.01 or >= 100: " + drop_iv_.text() + " (heads pooled: inside " +
+           fmt("%.3f", inside_.mean) + ", outside " + fmt("%.3f", outside_.mean) + ")";
   }
   Verdict verdict() const override {
-    const bool ok = inside_.n > 0 && inside_.mean >= 0.9 && outside_.mean <= inside_.mean - 0.1;
-    return {ok ? "yes" : "no", "yes when the inside mean is >= 0.9 and the outside mean at least 0.1 lower"};
+    const Judgement j = combine({{"high inside", Quantitative{0.9, 1.0, "'high' read as [0.9, 1]"}.judge(in_iv_)},
+                                 {"collapse outside", Qualitative{0.1, true, "the drop (inside minus outside)"}.judge(drop_iv_)}});
+    return {j.word, j.rule};
   }
-  json summary() const override { return {{"inside", stat_json(inside_)}, {"outside", stat_json(outside_)}}; }
+  json summary() const override {
+    return {{"inside", stat_json(inside_)}, {"outside", stat_json(outside_)}, {"inside_per_model", in_iv_.to_json()},
+            {"drop_per_model", drop_iv_.to_json()}};
+  }
   std::vector<Table> tables() const override { return {table_}; }
 
  private:
   Table table_;
   Stat inside_, outside_;
+  std::vector<double> per_in_, per_drop_;
+  Interval in_iv_, drop_iv_;
 };
 
 }  // namespace
