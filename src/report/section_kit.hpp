@@ -123,4 +123,8 @@ inline json tooltip(std::initializer_list<json> fields) {
 // dynamics; each present when its table is in `dir`.
 void add_paper_sections(ReportContent& c, const Tables& tables, const json& summary);
 
+// The multi-layer circuit sections (circuit_sections.cpp): composition,
+// activation patching, path patching, subset ablation, logit lens.
+void add_circuit_sections(ReportContent& c, const Tables& tables);
+
 }  // namespace hc::report_kit
