@@ -51,18 +51,30 @@ PathDla path_dla(const Model<float>& model, const Dataset& data, const std::vect
   r.virtual_v.assign(N * H * H, 0);
   r.answer.assign(N, 0);
   r.against.assign(N, -1);
-  const float* WU = model.param(ParamKind::W_U);  // [D,V]
-  const float* WV = model.param(ParamKind::W_V, 1);
-  const float* WO = model.param(ParamKind::W_O, 1);
-  const float* bO0 = c.biases ? model.param(ParamKind::b_O, 0) : nullptr;
-  const float* bO1 = c.biases ? model.param(ParamKind::b_O, 1) : nullptr;
-  const float* bV1 = c.biases ? model.param(ParamKind::b_V, 1) : nullptr;
-  const float* bU = c.biases ? model.param(ParamKind::b_U) : nullptr;
+  // The same weights in double: the forward and the parts in double, so that
+  // the parts add up to the logit to ~1e-12 rather than to the float
+  // forward's rounding (logits of a trained model reach the hundreds).
+  Model<double> md(c);
+  md.params().assign(model.params().begin(), model.params().end());
+  const double* WU = md.param(ParamKind::W_U);  // [D,V]
+  const double* WV = md.param(ParamKind::W_V, 1);
+  const double* WO = md.param(ParamKind::W_O, 1);
+  const double* bO0 = c.biases ? md.param(ParamKind::b_O, 0) : nullptr;
+  const double* bO1 = c.biases ? md.param(ParamKind::b_O, 1) : nullptr;
+  const double* bV1 = c.biases ? md.param(ParamKind::b_V, 1) : nullptr;
+  const double* bU = c.biases ? md.param(ParamKind::b_U) : nullptr;
 
   for_each_chunk(N, 64, threads, [&](int, size_t b0, size_t b1) {
-    const Activations<float> a = run_at_queries(model, data, b0, b1);
-    const LayerActs<float>& l0 = a.layers[0];
-    const LayerActs<float>& l1 = a.layers[1];
+    std::vector<int32_t> tokens, rows;
+    for (size_t i = b0; i < b1; ++i) {
+      const Example& ex = data.examples[i];
+      tokens.insert(tokens.end(), ex.seq.begin(), ex.seq.begin() + T);
+      rows.push_back(ex.query_pos);
+    }
+    Activations<double> a;
+    md.run_full(tokens.data(), int(b1 - b0), rows.data(), 1, nullptr, a);
+    const LayerActs<double>& l0 = a.layers[0];
+    const LayerActs<double>& l1 = a.layers[1];
     std::vector<double> u(static_cast<size_t>(D)), wo_u(static_cast<size_t>(E)), g(size_t(H) * D);  // g_h = W_V^h W_O^h u [H,D]
     for (size_t i = b0; i < b1; ++i) {
       const size_t b = i - b0;
@@ -86,7 +98,7 @@ PathDla path_dla(const Model<float>& model, const Dataset& data, const std::vect
           g[size_t(h) * D + d] = s;
         }
       }
-      auto dot = [&](const float* x, const double* w) {
+      auto dot = [&](const double* x, const double* w) {
         double s = 0;
         for (int d = 0; d < D; ++d) s += double(x[d]) * w[d];
         return s;
@@ -109,10 +121,10 @@ PathDla path_dla(const Model<float>& model, const Dataset& data, const std::vect
       }
       for (int h = 0; h < H; ++h) {
         const double* gh = g.data() + size_t(h) * D;
-        const float* A = l1.pattern.data() + (b * H + size_t(h)) * T;  // [B,H,1,T]: the one query row
+        const double* A = l1.pattern.data() + (b * H + size_t(h)) * T;  // [B,H,1,T]: the one query row
         double via_embed = 0;
         for (int j = 0; j <= p; ++j) {
-          if (A[j] == 0.f) continue;
+          if (A[j] == 0.0) continue;
           embed_at(j, x);
           double e = 0;
           for (int d = 0; d < D; ++d) e += x[size_t(d)] * gh[d];

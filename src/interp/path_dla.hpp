@@ -12,7 +12,10 @@
 //   residual    every bias term: b_O of both layers, b_V and b_O0 read by
 //               layer-1 values, b_U
 //
-// The parts add up to the logit (or logit difference) of the run.
+// The parts add up to the logit (or logit difference) of the run. The run is
+// the model's forward in double precision (its float weights, widened), so
+// the sum is exact to ~1e-12; the float forward's logits differ from it by
+// float rounding (about 1e-7 relative).
 #include <string>
 #include <vector>
 
@@ -24,7 +27,7 @@ namespace hc {
 struct PathDla {
   int H = 0;
   // Per example [N]: the target and the parts.
-  std::vector<double> total;      // logit[a] (or logit[a] - logit[b]) from the forward pass
+  std::vector<double> total;      // logit[a] (or logit[a] - logit[b]) from the double forward pass
   std::vector<double> direct;     // [N]
   std::vector<double> head0;      // [N, H] L0 heads' direct paths
   std::vector<double> head1;      // [N, H] L1 heads via the embedding

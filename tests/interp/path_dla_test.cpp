@@ -1,11 +1,13 @@
 // Path-level DLA: the parts add up to the logit (and to the logit difference
 // against the runner-up) of the forward pass within 1e-4 on every example, on
-// a random model with every bias set and on a PyTorch-trained fixture.
+// a random model with every bias set and on PyTorch-trained fixtures; that
+// logit (a double forward) is the float model's within its rounding.
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 #include "core/error.hpp"
+#include "interp/patch.hpp"
 #include "interp/path_dla.hpp"
 #include "puzzle2_model.hpp"
 #include "random_model.hpp"
@@ -27,6 +29,13 @@ void expect_adds_up(const Model<float>& m, const Dataset& data) {
         virtual_mass += std::abs(v);
     }
     EXPECT_LT(worst, 1e-4);
+    // The total is the model's own logit: the float forward's, up to its rounding.
+    const std::vector<float> lg = patch_logits(m, data, Setter{}, 0, 2);
+    const int V = m.config().d_vocab;
+    for (size_t i = 0; i < r.total.size(); ++i) {
+      const double f = double(lg[i * V + r.answer[i]]) - (diff ? double(lg[i * V + r.against[i]]) : 0.0);
+      ASSERT_NEAR(r.total[i], f, 1e-4 + 1e-5 * std::abs(f)) << i;
+    }
     EXPECT_GT(virtual_mass, 0.0);  // the virtual heads are not left empty
   }
 }
