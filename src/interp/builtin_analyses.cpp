@@ -15,6 +15,12 @@ Analysis circuits_analysis();
 Analysis head_metrics_analysis();
 Analysis w01_intervention_analysis();
 Analysis logit_dynamics_analysis();
+Analysis composition_analysis();      // builtin/multilayer.cpp (issue 15)
+Analysis logit_lens_analysis();
+Analysis path_dla_analysis();
+Analysis subset_ablation_analysis();
+Analysis act_patching_analysis();     // builtin/multilayer_patching.cpp
+Analysis path_patching_analysis();
 
 void register_builtin(Analysis analysis);  // interp/analysis.cpp
 
@@ -38,6 +44,12 @@ void register_builtin_analyses() {
   register_builtin(at(head_metrics_analysis(), 80));
   register_builtin(at(w01_intervention_analysis(), 90));
   register_builtin(at(logit_dynamics_analysis(), 100));
+  register_builtin(at(subset_ablation_analysis(), 110));  // multi-layer (issue 15)
+  register_builtin(at(logit_lens_analysis(), 120));
+  register_builtin(at(path_dla_analysis(), 130));
+  register_builtin(at(composition_analysis(), 140));
+  register_builtin(at(act_patching_analysis(), 150));
+  register_builtin(at(path_patching_analysis(), 160));
 }
 
 }  // namespace hc

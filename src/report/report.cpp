@@ -25,7 +25,9 @@ const ReportAsset& report_asset(std::string_view name) {
 const std::vector<std::string>& report_section_ids() {
   static const std::vector<std::string> ids = {
       "sec-model",       "sec-attention",     "sec-ablation",         "sec-edge-scaling",
-      "sec-dla",         "sec-invariance",    "sec-circuits",         "sec-paper-heads",
+      "sec-dla",         "sec-invariance",    "sec-circuits",
+      "sec-composition", "sec-act-patching",  "sec-path-patching",    "sec-subset-ablation",
+      "sec-logit-lens",  "sec-paper-heads",
       "sec-paper-w01",   "sec-paper-correlation", "sec-paper-isolated", "sec-paper-logit-dynamics"};
   return ids;
 }

@@ -128,4 +128,8 @@ void add_paper_sections(ReportContent& c, const Tables& tables, const json& summ
 // model-bootstrap intervals; present when correlation_final / conditions are.
 void add_reproduce_sections(ReportContent& c, const Tables& tables, const json& summary);
 
+// The multi-layer circuit sections (circuit_sections.cpp): composition,
+// activation patching, path patching, subset ablation, logit lens.
+void add_circuit_sections(ReportContent& c, const Tables& tables);
+
 }  // namespace hc::report_kit

@@ -520,7 +520,8 @@ void circuits_section(ReportContent& c, const Tables& dir) {
 bool has_own_section(const std::string& analysis) {
   static const std::set<std::string> own = {"ablation",     "edge_scaling", "attention",        "value_norms",
                                             "invariance",   "dla",          "circuits",         "head_metrics",
-                                            "w01_intervention", "logit_dynamics"};
+                                            "w01_intervention", "logit_dynamics", "composition", "act_patching",
+                                            "path_patching", "subset_ablation", "logit_lens"};
   return own.count(analysis) > 0;
 }
 
@@ -567,6 +568,7 @@ ReportContent build_sections(const ReportInputs& in) {
   dla_section(c, dir);
   invariance_section(c, dir, summary);
   circuits_section(c, dir);
+  add_circuit_sections(c, dir);
   add_paper_sections(c, dir, summary);
   for (const auto& [name, result] : in.results)
     if (!has_own_section(name)) generic_section(c, name, *result);

@@ -72,9 +72,11 @@ void count01_main_study(const ReproduceOptions& opt, const ReproducePlan& plan, 
     ho.model_source = tm.spec.label();
     // The generic analyses plus logit dynamics: head_metrics and the w01
     // intervention, which head_study would also run on a one-layer Count01
-    // model, are computed above on probe_train / probe_test already.
+    // model, are computed above on probe_train / probe_test already. Only
+    // those that apply to this model (not the multi-layer ones).
     for (const Analysis& a : analyses())
-      if (a.by_default && !a.uses_train_set) ho.only.push_back(a.name);
+      if (a.by_default && !a.uses_train_set && a.not_applicable(tm.final_model->config(), *study.task).empty())
+        ho.only.push_back(a.name);
     const HeadStudy hs = head_study(*tm.final_model, *study.task, study.probe_test, ho);
     write_study(adir, hs);
     write_report(adir, study_report_inputs("headcount reproduce: Count01 head study (" + tm.spec.label() + ")",

@@ -48,6 +48,9 @@ class Count01Task final : public Task {
   Example make_example(const std::vector<int32_t>& symbols) const;  // symbols: [n]
   Split split_of_string(const std::vector<int32_t>& symbols) const;
 
+  // Corruption (tasks/corruption.cpp): one 0 or 1 flipped so that the answer changes.
+  std::string corruption() const override;
+  std::optional<Example> corrupt(const Example& ex, Rng& rng) const override;
  private:
   TaskConfig cfg_;
   std::vector<std::string> vocab_;

@@ -50,6 +50,9 @@ class CountUniqueTask final : public Task {
   int count_token(int k) const { return V_ + 1 + k; }  // #k
   int max_count() const { return std::min(N_, V_); }
 
+  // Corruption (tasks/corruption.cpp): one symbol changed so that the count moves by one.
+  std::string corruption() const override;
+  std::optional<Example> corrupt(const Example& ex, Rng& rng) const override;
  private:
   // One stratum (count k): how many strings it has, and how the split is made.
   struct Stratum {

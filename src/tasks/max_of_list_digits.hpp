@@ -47,6 +47,9 @@ class MaxOfListDigitsTask final : public Task {
   Example make_example(const std::vector<int32_t>& list) const;  // list: [k] numbers 0..99
   Split split_of_list(const std::vector<int32_t>& list) const;
 
+  // Corruption (tasks/corruption.cpp): one digit of the maximum changed so that its tens digit (the answer at ANS) changes.
+  std::string corruption() const override;
+  std::optional<Example> corrupt(const Example& ex, Rng& rng) const override;
  private:
   TaskConfig cfg_;
   std::vector<std::string> vocab_;

@@ -5,6 +5,7 @@
 // docs/ARCHITECTURE.md.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -103,6 +104,13 @@ class Task {
   // hc::Error says to give a file.
   virtual bool has_invariance_families() const { return false; }
   virtual std::vector<std::vector<Example>> invariance_families(int n, Rng& rng) const;
+  // A counterfactual partner of `ex` for activation and path patching
+  // (tasks/corruption.hpp): one symbol changed so that the answer changes,
+  // same length and query position; nullopt when no such change exists for
+  // this example. corruption() says in a few words what it changes; "" (the
+  // default) means the task has none, and corrupt() then throws hc::Error.
+  virtual std::string corruption() const { return ""; }
+  virtual std::optional<Example> corrupt(const Example& ex, Rng& rng) const;
   // The default training recipe (model shape and optimisation).
   virtual Recipe recipe() const { return {}; }
   // The Count01 paper's counting traits, or nullptr for a task without them.

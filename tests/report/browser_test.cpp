@@ -302,6 +302,20 @@ TEST(ReportBrowser, Count01AnalyzeReportRendersEverySectionOfflineWithExactHover
   screenshot(a, chromium, "count01");
 }
 
+// A two-layer model (the PyTorch-trained count-unique fixture): the circuit
+// sections (issue 15) render offline with every figure drawn and no Vega warning.
+TEST(ReportBrowser, TwoLayerAnalyzeReportRendersTheCircuitSections) {
+  const std::string chromium = chromium_or_fail();
+  ASSERT_FALSE(chromium.empty());
+  Analyzed a = analyze("report-browser-two-layer", fixture("puzzle2/unique/model.pt") + " --eval-set " +
+                                                       fixture("puzzle2/unique/eval.txt") + " --n 300");
+  load(a, chromium, "report-browser-two-layer");
+  expect_rendered(a, {"sec-composition", "sec-act-patching", "sec-path-patching", "sec-subset-ablation",
+                      "sec-logit-lens"},
+                  {"sec-model", "sec-subset-ablation", "sec-logit-lens"});
+  expect_offline(a);
+}
+
 // A run stopped at its first evaluation: the curve still gets an axis from 0
 // past the step (it was one dot on an axis labelled "250.000000").
 TEST(ReportBrowser, TrainingCurveWithOneEvaluationHasARealAxis) {
