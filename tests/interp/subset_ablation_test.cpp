@@ -1,7 +1,8 @@
 // Exhaustive subset ablation: the fast two-layer path equals a hooked forward
 // (ablation_setter on the patch driver) for every subset, in every mode, per
-// class; single-head zero ablation on PyTorch-trained fixtures equals
-// PyTorch's (make_ablations.py) within one example.
+// class; zero ablation of single heads and of every set of heads on
+// PyTorch-trained fixtures equals PyTorch's (make_ablations.py) within one
+// example.
 #include <gtest/gtest.h>
 
 #include "../fixtures.hpp"
@@ -48,7 +49,7 @@ TEST(SubsetAblation, ThreadCountDoesNotChangeResults) {
             subset_ablation(m, data, AblationMode::mean, 2).class_correct);
 }
 
-TEST(SubsetAblation, SingleHeadZeroAblationEqualsPyTorch) {
+TEST(SubsetAblation, ZeroAblationEqualsPyTorchForEverySet) {
   for (const char* dir : {"unique", "digits"}) {
     SCOPED_TRACE(dir);
     const auto p = testing::load_puzzle2(dir);
@@ -61,6 +62,16 @@ TEST(SubsetAblation, SingleHeadZeroAblationEqualsPyTorch) {
       EXPECT_LE(std::abs(s.correct[size_t(1) << f] - want.at("zero_ablated_correct").at(key).get<int64_t>()), 1)
           << key;
     }
+    // And every one of the 256 sets.
+    const auto& all = want.at("zero_ablated_subsets_correct");
+    ASSERT_EQ(all.size(), 256u);
+    int off_by_one = 0;
+    for (size_t m = 0; m < 256; ++m) {
+      const int64_t d = std::abs(s.correct[m] - all[m].get<int64_t>());
+      EXPECT_LE(d, 1) << "set " << m;
+      off_by_one += d == 1;
+    }
+    EXPECT_LE(off_by_one, 8);  // float ties, not a systematic difference
   }
 }
 

@@ -2,7 +2,8 @@
 """Writes tests/data/puzzle2/{digits,unique}/ablation.json: PyTorch's
 accuracy on each fixture's eval.txt with one head zero-ablated (its output,
 z in TransformerLens's names, set to 0 before W_O), for every head of both
-layers, scored at the query position (ANS: the tens digit for 1b, the count
+layers, and with every set of heads zero-ablated (zero_ablated_subsets_correct,
+indexed by the bit mask of ablated heads, bit layer * H + head), scored at the query position (ANS: the tens digit for 1b, the count
 for count-unique), the position headcount's subset ablation scores.
 
 It loads the fixtures that make_fixtures.py (its sibling) wrote and reuses its
@@ -57,8 +58,19 @@ def main():
                     logits, _ = model(x)
                 h.remove()
                 heads[f"L{layer}H{head}"] = int((logits[:, q].argmax(-1) == target).sum())
+        # Every set of heads (bit layer * H + head set = ablated), 2^(L*H) forwards.
+        L, H = cfg["n_layers"], cfg["n_heads"]
+        subsets = []
+        for mask in range(1 << (L * H)):
+            hooks = [model.layers[f // H].heads[f % H].register_forward_hook(zero)
+                     for f in range(L * H) if mask >> f & 1]
+            with torch.no_grad():
+                logits, _ = model(x)
+            for h in hooks:
+                h.remove()
+            subsets.append(int((logits[:, q].argmax(-1) == target).sum()))
         out = {"n": len(seqs), "query_position": q, "full_correct": full, "zero_ablated_correct": heads,
-               "torch": torch.__version__}
+               "zero_ablated_subsets_correct": subsets, "torch": torch.__version__}
         (HERE / name / "ablation.json").write_text(json.dumps(out, indent=2) + "\n")
         print(name, json.dumps(out))
 
