@@ -4,6 +4,7 @@
 // logit (a double forward) is the float model's within its rounding.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.hpp"
@@ -29,12 +30,16 @@ void expect_adds_up(const Model<float>& m, const Dataset& data) {
         virtual_mass += std::abs(v);
     }
     EXPECT_LT(worst, 1e-4);
-    // The total is the model's own logit: the float forward's, up to its rounding.
+    // The total is the model's own logit: the float forward's, up to its
+    // rounding, which depends on the build (FMA contraction with -march=native
+    // in Release, none in the sanitizer build: 1.5e-4 apart on a logit of 3.5
+    // there), so the bound is 1e-3 relative; a missing term (a bias, a head)
+    // moves the logit by far more.
     const std::vector<float> lg = patch_logits(m, data, Setter{}, 0, 2);
     const int V = m.config().d_vocab;
     for (size_t i = 0; i < r.total.size(); ++i) {
       const double f = double(lg[i * V + r.answer[i]]) - (diff ? double(lg[i * V + r.against[i]]) : 0.0);
-      ASSERT_NEAR(r.total[i], f, 1e-4 + 1e-5 * std::abs(f)) << i;
+      ASSERT_NEAR(r.total[i], f, 1e-3 * std::max(1.0, std::abs(f))) << i;
     }
     EXPECT_GT(virtual_mass, 0.0);  // the virtual heads are not left empty
   }
