@@ -28,6 +28,11 @@ struct ReproducePlan {
   int isolated_seeds = 16;      // 1-head models at the same d_head (D32 H1 E2)
   int grid_seeds = 8;           // per extra configuration (D16 H8 E2, D8 H4 E2) for the correlation
   int64_t count01_steps = 1000;
+  // The initialisation std of every Count01 model the study trains (0: the
+  // task's default 0.8/sqrt(D)). 0.02 is the only recipe of the conditions
+  // map under which both "about half the heads fail" and "successful heads
+  // have w02 > 10" reproduce (docs/REPRODUCTION.md).
+  double init_std = 0.02;
   std::vector<int64_t> snapshots = {10, 20, 40, 80};  // training checkpoints studied (the last step always is)
   int probe_train = 2000, probe_test = 2000;          // Count01 splits for the per-head metrics
   int intervention_models = 4;  // main models whose heads get the w01 intervention

@@ -32,15 +32,21 @@ Quantitative w02_share_rule() {
 std::vector<ConditionCell> condition_cells(const ReproducePlan& plan) {
   std::vector<ConditionCell> v;
   if (plan.conditions_seeds <= 0) return v;
-  v.push_back(cell("base", "the default recipe: 1000 steps, init std 0.8/sqrt(D) = 0.14, weight decay 0.01, "
-                           "noise 1/3, fresh samples"));
+  // The base cell is the study's own recipe (plan.init_std); the init cells
+  // change only the std, the task's default 0.8/sqrt(D) among them.
+  const bool base_is_default = !(plan.init_std > 0);
+  v.push_back(cell("base", "the study's recipe: 1000 steps, init std " +
+                               (base_is_default ? std::string("0.8/sqrt(D) = 0.14") : fmt("%g", plan.init_std)) +
+                               ", weight decay 0.01, noise 1/3, fresh samples"));
   auto add = [&](ConditionCell c, bool quick) {
     if (quick || plan.conditions_full) v.push_back(std::move(c));
   };
   ConditionCell c = cell("init-0.02", "--init-std 0.02");
-  c.init_std = 0.02, add(c, true);
+  if (plan.init_std != 0.02) c.init_std = 0.02, add(c, true);
   c = cell("init-0.05", "--init-std 0.05");
   c.init_std = 0.05, add(c, false);
+  c = cell("init-0.14", "--init-std 0.1414 (the task's default 0.8/sqrt(32))");
+  if (!base_is_default) c.init_std = 0.8 / std::sqrt(32.0), add(c, true);
   c = cell("init-0.5", "--init-std 0.5");
   c.init_std = 0.5, add(c, true);
   c = cell("to-target", "stop at 99% held-out answer and EOS accuracy (checked every 25 steps, at most 1000)");
@@ -75,7 +81,8 @@ std::vector<ModelSpec> condition_models(const ReproducePlan& plan) {
       ModelSpec m{"cond", 32, 16, 2, 200 + s};
       m.cell = c.name;
       m.steps = std::max<int64_t>(1, int64_t(std::llround(c.length * double(plan.conditions_steps))));
-      m.init_std = c.init_std, m.weight_decay = c.weight_decay, m.noise = c.noise;
+      m.init_std = c.init_std > 0 ? c.init_std : plan.init_std;
+      m.weight_decay = c.weight_decay, m.noise = c.noise;
       m.train_size = c.train_size, m.target = c.target;
       v.push_back(m);
     }

@@ -19,6 +19,7 @@ json plan_json(const ReproduceOptions& opt, const ReproducePlan& plan) {
           {"isolated_seeds", plan.isolated_seeds},
           {"grid_seeds", plan.grid_seeds},
           {"count01_steps", plan.count01_steps},
+          {"init_std", plan.init_std},
           {"snapshots", plan.snapshots},
           {"probe_train", plan.probe_train},
           {"probe_test", plan.probe_test},
@@ -46,7 +47,8 @@ std::string render_markdown(const ReproduceOptions& opt, const ReproducePlan& pl
      << fmt("%.0f", seconds) << " s (" << (opt.full ? "--full" : "quick default") << ", " << opt.jobs
      << " jobs). Count01 models: " << plan.main_seeds << " x D32 H16 E2 (main), " << plan.isolated_seeds
      << " x D32 H1 E2 (isolated), " << plan.grid_seeds << " x each of D16 H8 E2 and D8 H4 E2, "
-     << plan.count01_steps << " steps each; per-head metrics on " << plan.probe_train << " train / "
+     << plan.count01_steps << " steps each, init std "
+     << (plan.init_std > 0 ? fmt("%g", plan.init_std) : std::string("0.8/sqrt(D)")) << "; per-head metrics on " << plan.probe_train << " train / "
      << plan.probe_test << " test examples. Main models' held-out accuracy: "
      << fmt_stat(Stat{acc["mean"].get<double>(), acc["sd"].get<double>(), acc["n"].get<int>()}, "%.4f")
      << ". Quality models (correlation over final models): " << plan.quality_models

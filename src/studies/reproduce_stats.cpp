@@ -81,7 +81,11 @@ std::string fmt_stat(const Stat& s, const char* f) {
 }
 std::string pct(double x) { return fmt("%.1f%%", 100 * x); }
 
-nlohmann::json stat_json(const Stat& s) { return {{"mean", s.mean}, {"sd", s.sd}, {"n", s.n}}; }
+nlohmann::json stat_json(const Stat& s) {
+  // NaN (no values) as null, so summary.json reads back to the same JSON.
+  auto j = [](double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); };
+  return {{"mean", j(s.mean)}, {"sd", j(s.sd)}, {"n", s.n}};
+}
 
 }  // namespace repro
 }  // namespace hc

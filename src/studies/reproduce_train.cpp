@@ -83,6 +83,7 @@ std::vector<ModelSpec> count01_model_plan(const ReproducePlan& plan) {
   auto add = [&](std::string g, int D, int H, int E, int seed) {
     ModelSpec m{std::move(g), D, H, E, seed};
     m.checkpoints = true;
+    m.init_std = plan.init_std;
     v.push_back(m);
   };
   for (int s = 1; s <= plan.main_seeds; ++s) add("main", 32, 16, 2, s);
@@ -97,6 +98,7 @@ std::vector<ModelSpec> count01_model_plan(const ReproducePlan& plan) {
   for (int i = 0; i < plan.quality_models; ++i) {
     ModelSpec m{"quality", kSizes[i % 3][0], kSizes[i % 3][1], 2, 101 + i};
     m.steps = plan.quality_steps[size_t(i / 3) % plan.quality_steps.size()];
+    m.init_std = plan.init_std;
     v.push_back(m);
   }
   for (const ModelSpec& m : condition_models(plan)) v.push_back(m);

@@ -365,6 +365,44 @@ TEST(ReportBrowser, ReproduceReportRendersThePaperFiguresOffline) {
   expect_offline(a);
 }
 
+// reproduce's own sections (the correlation over final models, the
+// conditions map) from tables in reproduce's columns: they render with no
+// console error or Vega warning.
+TEST(ReportBrowser, ReproduceConditionsMapAndFinalCorrelationRender) {
+  const std::string chromium = chromium_or_fail();
+  ASSERT_FALSE(chromium.empty());
+  Analyzed a;
+  a.dir = testing::temp_dir("report-browser-reproduce-conditions");
+  testing::write_reproduce_tables(a.dir);
+  write_file_atomic(a.dir + "/correlation_final.csv",
+                    "model,group,d_model,n_heads,steps,weighted_s_acc,accuracy,accuracy_45\n"
+                    "m1,main,32,16,1000,0.9,1,1\nq1,quality,16,8,30,0.6,0.55,0.7\nq2,quality,8,4,60,0.7,0.8,0.85\n");
+  std::string c = "cell,recipe,n_models,mean_steps";
+  for (const char* k : {"failed_fraction", "failed_fraction_std", "median_w02_successful", "share_w02_gt_10",
+                        "median_w01_successful", "accuracy"})
+    for (const char* x : {"", "_lo", "_hi"}) c += std::string(",") + k + x;
+  c += ",about_half,w02_gt_10\n";
+  c += "base,\"the study's recipe\",8,1000,0.55,0.41,0.64,0.52,0.39,0.62,18.4,8.1,44.4,0.64,0.45,0.82,1.25,0.79,1.4,1,1,1,"
+       "reproduced,reproduced\n";
+  c += "init-0.14,--init-std 0.1414,8,1000,0.16,0.09,0.23,0.12,0.06,0.18,3.9,2.6,7.2,0.29,0.15,0.43,1.01,0.96,1.06,1,1,1,"
+       "contradicted,contradicted\n";
+  write_file_atomic(a.dir + "/conditions.csv", c);
+  write_file_atomic(a.dir + "/summary.json",
+                    R"({"correlation": {"final_models": {"estimate": 0.8, "ci_low": 0.7, "ci_high": 0.9, "n": 3},
+                        "final_models_acc45": {"estimate": 0.85, "ci_low": 0.7, "ci_high": 0.95, "n": 3},
+                        "checkpoints": {"estimate": 0.7, "ci_low": 0.6, "ci_high": 0.8, "n": 3}}})");
+  const ReportResult r = testing::reproduce_report_from_dir(a.dir);
+  std::vector<std::string> want = kPaperSections;
+  want.pop_back();
+  want.push_back("sec-repro-final-correlation");
+  want.push_back("sec-repro-conditions");
+  EXPECT_EQ(r.sections, want);
+  a.html = read_file(r.path);
+  load(a, chromium, "report-browser-reproduce-conditions");
+  expect_rendered(a, want);
+  expect_offline(a);
+}
+
 // One screenshot per section (the page with #only=<section>) for docs/img/:
 // the analyze sections from the Max-of-List run, the paper ones from the
 // Count01 run. Twelve browser launches, so only when asked for:
