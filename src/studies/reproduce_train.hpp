@@ -40,7 +40,7 @@ struct ModelSpec {
   int seed;
   // The recipe, where it differs from count01_config's (0 or < 0: unchanged).
   int64_t steps = 0;          // 0: the plan's count01_steps
-  std::string cell;           // the conditions-map cell ("" outside it)
+  std::string cell{};         // the conditions-map cell ("" outside it)
   double init_std = 0;        // > 0: --init-std
   double weight_decay = -1;   // >= 0: --weight-decay
   double noise = -1;          // >= 0: the task's --noise (its own probe sets then)
@@ -62,7 +62,7 @@ struct TrainedModel {
   ModelSpec spec;
   std::vector<Snapshot> snapshots;  // in step order; the last is the final model
   std::optional<Model<float>> final_model;
-  nlohmann::json logit_dynamics;  // the final model's logit_dynamics() summary (main models only)
+  nlohmann::json logit_dynamics{};  // the final model's logit_dynamics() summary (main models only)
 };
 
 // A Count01 task with its probe sets (the per-head metrics are fit on train

@@ -220,7 +220,7 @@ TEST(AnalyzeCli, Count01TextSummaryHasTheHeadTable) {
   const auto want = testing::fixture_json("count01_tl.expected.json");
   for (const auto& e : want.at("heads")) n_ok += e.at("s_acc").get<double>() >= 0.95;
   const std::string successful = "successful heads (s-acc >= 0.95): " + std::to_string(n_ok) + " of 16";
-  for (const std::string s : {std::string("Count01 head metrics at '='"), std::string("s-acc"), std::string("l-acc"),
+  for (const std::string& s : {std::string("Count01 head metrics at '='"), std::string("s-acc"), std::string("l-acc"),
                               std::string("AUC"), std::string(weighted), successful,
                               std::string("Logit dynamics: the answer is the top logit at '=' in 100.00%"),
                               std::string("EOS at the answer position in 100.00%")})

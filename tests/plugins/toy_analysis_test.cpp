@@ -166,8 +166,11 @@ TEST(PluginAnalysis, ItGetsAReportSection) {
   EXPECT_NE(std::find(ids.begin(), ids.end(), "sec-analysis-query_entropy"), ids.end());
   EXPECT_NE(std::find(ids.begin(), ids.end(), "sec-dla"), ids.end());  // built-ins keep their own sections
   EXPECT_EQ(std::find(ids.begin(), ids.end(), "sec-analysis-dla"), ids.end());
-  for (const auto& sec : c.sections)
-    if (sec.id == "sec-analysis-query_entropy") EXPECT_NE(sec.html.find("<th>entropy</th>"), std::string::npos);
+  for (const auto& sec : c.sections) {
+    if (sec.id == "sec-analysis-query_entropy") {
+      EXPECT_NE(sec.html.find("<th>entropy</th>"), std::string::npos);
+    }
+  }
 }
 
 }  // namespace plugins_toy_analysis_test

@@ -80,7 +80,9 @@ TEST(CountUnique, GeneratorIsStratifiedByCountAndSplitsAreDisjoint) {
     for (int p = 0; p < 10; ++p) line += std::string(" ") + char('a' + x);
     const Example e = task->parse(line + " ANS #1", 1);
     ones_train += task->split_of(e) == Split::Train;
-    if (task->split_of(e) == Split::Test) EXPECT_EQ(*ones_test.begin(), e.seq);
+    if (task->split_of(e) == Split::Test) {
+      EXPECT_EQ(*ones_test.begin(), e.seq);
+    }
   }
   EXPECT_EQ(ones_train, 9);
 }
