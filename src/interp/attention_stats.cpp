@@ -80,7 +80,8 @@ AttentionStatsResult attention_stats(const Model<float>& model, const Task& task
       row.push_back(s[3 + k] / double(N));
     }
     t.add_row(row);
-    heads[head_key(mc, f)] = {{"top_is_target", top_rate}, {"mass_target", s[2] / double(N)}, {"mass", mass}};
+    heads[head_key(mc, f)] = {
+        {"top_is_target", top_rate}, {"n_top", int(s[1])}, {"mass_target", s[2] / double(N)}, {"mass", mass}};
   }
   res.summary = {{"target", target.description}, {"classes", cls.names}, {"n_examples", N}, {"heads", heads}};
   res.tables.push_back(std::move(t));

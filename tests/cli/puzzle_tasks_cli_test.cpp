@@ -102,6 +102,12 @@ TEST(CliPuzzleTasks, DataInspectAnalyzeAndSweepAcceptTheTasks) {
   EXPECT_NE(i.output.find("prediction at position 16:"), std::string::npos) << i.output;
   auto a = run_cli("analyze " + fixture("puzzle2/unique") + " --n 100 --no-report --out " + out + "/analysis");
   ASSERT_EQ(a.code, 0) << a.output;
+  // count-unique's symbols are the attention target and no number is among
+  // the keys: the text gives no top=target rate ("n/a", not 0.00%) and does
+  // not repeat the target's mass under the class name "symbol".
+  EXPECT_NE(a.output.find("  L0H0   n/a          "), std::string::npos) << a.output;
+  EXPECT_EQ(a.output.find("mass symbol"), std::string::npos) << a.output;
+  EXPECT_NE(a.output.find("mass special"), std::string::npos) << a.output;
 
   write_file_atomic(out + "/spec.json", R"({"task": ["count-unique", "max-of-list-digits"], "d-model": 8, "heads": 2,
                      "steps": 5, "eval-every": 5, "eval-size": 20, "batch": 8, "seeds": 1})");

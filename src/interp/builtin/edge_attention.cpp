@@ -52,21 +52,37 @@ class AttentionAnalysisResult : public SummaryResult {
     char head[64];
     std::snprintf(head, sizeof head, "  %-6s %-12s %-13s", "head", "top=target", "mass target");
     o << head;
+    // A key class that is the target itself (1a's "max", 1b's "target",
+    // count-unique's "symbol") would repeat the mass-target column: the text
+    // leaves it out (the CSV and JSON keep every class).
+    auto shown = [&](const json& cl) {
+      for (const auto& h : head_keys(c))
+        if (a["heads"][h]["mass"][cl.get<std::string>()].get<double>() != a["heads"][h]["mass_target"].get<double>())
+          return true;
+      return false;
+    };
     for (const auto& cl : a["classes"]) {
+      if (!shown(cl)) continue;
       char col[64];
-      std::snprintf(col, sizeof col, "  %-13s", ("mass " + cl.get<std::string>()).c_str());
+      const std::string name = "mass " + cl.get<std::string>();
+      std::snprintf(col, sizeof col, "  %-*s", std::max(13, int(name.size())), name.c_str());
       o << col;
     }
     o << "\n";
     for (const auto& h : head_keys(c)) {
       const auto& j = a["heads"][h];
       char line[64];
-      std::snprintf(line, sizeof line, "  %-6s %-12s %-13s", h.c_str(), pct(j["top_is_target"].get<double>()).c_str(),
+      // No number among the keys (count-unique's symbols are not numbers): no rate.
+      const bool rated = j.value("n_top", 1) > 0;
+      std::snprintf(line, sizeof line, "  %-6s %-12s %-13s", h.c_str(),
+                    rated ? pct(j["top_is_target"].get<double>()).c_str() : "n/a",
                     pct(j["mass_target"].get<double>()).c_str());
       o << line;
       for (const auto& cl : a["classes"]) {
+        if (!shown(cl)) continue;
         char col[64];
-        std::snprintf(col, sizeof col, "  %-13s", pct(j["mass"][cl.get<std::string>()].get<double>()).c_str());
+        const int width = std::max(13, int(cl.get<std::string>().size()) + 5);  // as its header
+        std::snprintf(col, sizeof col, "  %-*s", width, pct(j["mass"][cl.get<std::string>()].get<double>()).c_str());
         o << col;
       }
       o << "\n";
