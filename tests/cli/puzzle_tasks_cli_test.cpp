@@ -108,6 +108,10 @@ TEST(CliPuzzleTasks, DataInspectAnalyzeAndSweepAcceptTheTasks) {
   EXPECT_NE(a.output.find("  L0H0   n/a          "), std::string::npos) << a.output;
   EXPECT_EQ(a.output.find("mass symbol"), std::string::npos) << a.output;
   EXPECT_NE(a.output.find("mass special"), std::string::npos) << a.output;
+  // No number tokens: value norms have no value to follow (not run), and the
+  // circuits block says why it has no copying summary.
+  EXPECT_EQ(a.output.find("Value norms"), std::string::npos) << a.output;
+  EXPECT_NE(a.output.find("(no number tokens, so no copying or value-order summary)"), std::string::npos) << a.output;
 
   write_file_atomic(out + "/spec.json", R"({"task": ["count-unique", "max-of-list-digits"], "d-model": 8, "heads": 2,
                      "steps": 5, "eval-every": 5, "eval-size": 20, "batch": 8, "seeds": 1})");

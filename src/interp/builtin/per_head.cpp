@@ -73,6 +73,12 @@ class CircuitsAnalysisResult : public SummaryResult {
         << "\n";
       return;
     }
+    if (summary_["number_tokens"].empty()) {
+      // count-unique: no number tokens, so no copying or value order to sum up.
+      o << "\nCircuits, per head: QK and OV over every token in qk_token.csv and ov_token.csv (no number tokens, so "
+           "no copying or value-order summary)\n";
+      return;
+    }
     o << "\nCircuits, per head: OV copying (numbers whose own logit wins) / QK "
          "of the query token vs the value:\n  "
       << listing(summary_["heads"], head_labels(c),
@@ -103,11 +109,20 @@ Analysis symbol_aware_analysis(std::string name, std::string description, Comput
 }  // namespace
 
 Analysis value_norms_analysis() {
-  return symbol_aware_analysis<ValueNormsAnalysisResult>(
+  Analysis a = symbol_aware_analysis<ValueNormsAnalysisResult>(
       "value_norms",
       "per head and number token, |W_E W_V| and |W_E W_V W_O|, and whether "
       "they follow the value",
       [](const AnalysisContext& ctx) { return value_norms(ctx.model, ctx.task); });
+  // Without two number tokens there is no value to follow (count-unique's
+  // symbols a..j): the analysis printed "constant (rho 0.00)" for every head.
+  a.not_applicable = [](const ModelConfig&, const Task& task) {
+    return task.number_tokens().size() < 2
+               ? "compares number tokens' norms with their values; the task '" + task.name() +
+                     "' has fewer than two number tokens (tokens named by integers)"
+               : std::string();
+  };
+  return a;
 }
 
 Analysis invariance_analysis() {
