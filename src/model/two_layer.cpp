@@ -122,53 +122,89 @@ void layer0_backward(const Dims& d, int B, const int32_t* tokens, const S* patte
   }
 }
 
-// ---- layer 1 attention at the query rows: q1 [B,P,HE] against kv1 [B,T,2HE] ----
+// ---- layer 1 attention over x_j = [z0_j | onehot(tok_j) | onehot(j)] ----
+//
+// Per example, the G = P*H (query row, head) pairs g = p*H + h each hold a
+// contracted query qt[g] in R^X; score[g,j] = z0_j . qt[g][0,HE) +
+// qt[g][HE + tok_j] + qt[g][HE + V + j]. The z0 parts are small products per
+// example ([G,HE] x [HE,T] and back); the table parts are reads and scatters.
 
-template <int kE, class S>
-void layer1_forward(const Dims& d, int B, int P, const int32_t* rows, const S* q1, const S* kv1, S* pattern,
-                    S* z1) {
-  const S scale = S(1) / std::sqrt(S(d.E));
-  const size_t KV = size_t(2) * d.HE;
-  for (int b = 0; b < B; ++b)
-    for (int h = 0; h < d.H; ++h)
-      for (int i = 0; i < P; ++i) {
-        const int n = rows[b * P + i] + 1;  // keys 0..row
-        const S* q = q1 + (size_t(b) * P + i) * d.HE + h * d.E;
-        const S* k = kv1 + size_t(b) * d.T * KV + h * d.E;
-        S* s = pattern + ((size_t(b) * d.H + h) * P + i) * d.T;
-        for (int j = 0; j < n; ++j) {
-          S acc = 0;
-          for (int e = 0; e < (kE > 0 ? kE : d.E); ++e) acc += q[e] * k[j * KV + e];
-          s[j] = acc * scale;
-        }
-        softmax_row(s, n, s);
-        mix_row<kE>(s, n, k + d.HE, KV, d.E, z1 + (size_t(b) * P + i) * d.HE + h * d.E);
-      }
+struct Layer1Shape {
+  int T, HE, V, H, P, G, X;
+  bool pos;
+  Layer1Shape(const Dims& d, int P_, bool pos_)
+      : T(d.T), HE(d.HE), V(d.V), H(d.H), P(P_), G(P_ * d.H),
+        X(d.HE + d.V + (pos_ ? d.T : 0)), pos(pos_) {}
+};
+
+// From qt [B,G,X]: pattern [B,G,T] (zero after each query row) and y [B,G,X] = sum_j p_j x_j.
+template <class S>
+void layer1_forward(const Layer1Shape& s, int B, const int32_t* tokens, const int32_t* rows, const S* z0,
+                    const S* qt, S* keys, S* pattern, S* y) {
+  for (int b = 0; b < B; ++b) {
+    const int32_t* tok = tokens + size_t(b) * s.T;
+    const S* z = z0 + size_t(b) * s.T * s.HE;
+    const S* q = qt + size_t(b) * s.G * s.X;
+    auto Z = cmat(z, s.T, s.HE, s.HE);
+    auto K = mat(keys, s.G, s.T, s.T);
+    K.noalias() = cmat(q, s.G, s.HE, s.X) * Z.transpose();  // keys[g][j] = z0_j . qt[g]
+    for (int g = 0; g < s.G; ++g) {
+      const int n = rows[b * s.P + g / s.H] + 1;  // keys 0..row
+      const S* qg = q + size_t(g) * s.X;
+      S* pr = pattern + (size_t(b) * s.G + g) * s.T;
+      const S* kg = keys + size_t(g) * s.T;
+      for (int j = 0; j < n; ++j) pr[j] = kg[j] + qg[s.HE + tok[j]];
+      if (s.pos)
+        for (int j = 0; j < n; ++j) pr[j] += qg[s.HE + s.V + j];
+      softmax_row(pr, n, pr);
+      std::fill(pr + n, pr + s.T, S(0));
+      S* yg = y + (size_t(b) * s.G + g) * s.X;
+      std::fill_n(yg + s.HE, s.X - s.HE, S(0));
+      for (int j = 0; j < n; ++j) yg[s.HE + tok[j]] += pr[j];
+      if (s.pos) std::copy_n(pr, n, yg + s.HE + s.V);
+    }
+    mat(y + size_t(b) * s.G * s.X, s.G, s.HE, s.X).noalias() =
+        cmat(pattern + size_t(b) * s.G * s.T, s.G, s.T, s.T) * Z;  // y[g][0,HE) = sum_j p_gj z0_j
+  }
 }
 
-// From dz1 [B,P,HE]: dq1 [B,P,HE] and dkv1 [B,T,2HE] (both zeroed by the caller).
-template <int kE, class S>
-void layer1_backward(const Dims& d, int B, int P, const int32_t* rows, const S* q1, const S* kv1, const S* pattern,
-                     const S* dz1, S* dq1, S* dkv1, S* ds) {
-  const S scale = S(1) / std::sqrt(S(d.E));
-  const size_t KV = size_t(2) * d.HE;
-  for (int b = 0; b < B; ++b)
-    for (int h = 0; h < d.H; ++h)
-      for (int i = 0; i < P; ++i) {
-        const int n = rows[b * P + i] + 1;
-        const size_t qo = (size_t(b) * P + i) * d.HE + h * d.E, ko = size_t(b) * d.T * KV + h * d.E;
-        mix_softmax_backward_row<kE>(pattern + ((size_t(b) * d.H + h) * P + i) * d.T, n, kv1 + ko + d.HE,
-                                 dkv1 + ko + d.HE, KV, d.E, dz1 + qo, ds);
-        for (int j = 0; j < n; ++j) {
-          const S g = ds[j] * scale;
-          const S* k = kv1 + ko + j * KV;
-          S* dk = dkv1 + ko + j * KV;
-          for (int e = 0; e < (kE > 0 ? kE : d.E); ++e) {
-            dq1[qo + e] += g * k[e];
-            dk[e] += g * q1[qo + e];
-          }
-        }
-      }
+// From dy [B,G,X]: dqt [B,G,X] and adds into dz0 [B,T,HE].
+template <class S>
+void layer1_backward(const Layer1Shape& s, int B, const int32_t* tokens, const int32_t* rows, const S* z0,
+                     const S* qt, const S* pattern, const S* dy, S* ds, S* dqt, S* dz0) {
+  for (int b = 0; b < B; ++b) {
+    const int32_t* tok = tokens + size_t(b) * s.T;
+    auto Z = cmat(z0 + size_t(b) * s.T * s.HE, s.T, s.HE, s.HE);
+    const S* dyb = dy + size_t(b) * s.G * s.X;
+    const S* pb = pattern + size_t(b) * s.G * s.T;
+    S* dqb = dqt + size_t(b) * s.G * s.X;
+    auto DS = mat(ds, s.G, s.T, s.T);
+    DS.noalias() = cmat(dyb, s.G, s.HE, s.X) * Z.transpose();  // ds[g][j] = dy[g] . z0_j, then the table parts
+    for (int g = 0; g < s.G; ++g) {
+      const int n = rows[b * s.P + g / s.H] + 1;
+      const S* dyg = dyb + size_t(g) * s.X;
+      const S* pr = pb + size_t(g) * s.T;
+      S* dsg = ds + size_t(g) * s.T;
+      // dp_j = dy . x_j; ds_j = p_j (dp_j - sum_k p_k dp_k)
+      for (int j = 0; j < n; ++j) dsg[j] += dyg[s.HE + tok[j]];
+      if (s.pos)
+        for (int j = 0; j < n; ++j) dsg[j] += dyg[s.HE + s.V + j];
+      S dot = 0;
+      for (int j = 0; j < n; ++j) dot += pr[j] * dsg[j];
+      for (int j = 0; j < n; ++j) dsg[j] = pr[j] * (dsg[j] - dot);
+      std::fill(dsg + n, dsg + s.T, S(0));
+      // dqt = sum_j ds_j x_j: the table parts here, the z0 part below
+      S* dq = dqb + size_t(g) * s.X;
+      std::fill_n(dq + s.HE, s.X - s.HE, S(0));
+      for (int j = 0; j < n; ++j) dq[s.HE + tok[j]] += dsg[j];
+      if (s.pos) std::copy_n(dsg, n, dq + s.HE + s.V);
+    }
+    mat(dqb, s.G, s.HE, s.X).noalias() = DS * Z;
+    // dz0_j += sum_g ds[g][j] qt[g] + p[g][j] dy[g] (both zero after each query row)
+    auto dZ = mat(dz0 + size_t(b) * s.T * s.HE, s.T, s.HE, s.HE);
+    dZ.noalias() += DS.transpose() * cmat(qt + size_t(b) * s.G * s.X, s.G, s.HE, s.X);
+    dZ.noalias() += cmat(pb, s.G, s.T, s.T).transpose() * cmat(dyb, s.G, s.HE, s.X);
+  }
 }
 
 // ---- per-token / per-position table rows: out[b,t] += tok_tab[tok] + pos_tab[t] and back ----
@@ -217,12 +253,16 @@ void two_layer_forward(const ModelConfig& c, const ParamTable& ptab, const S* pa
   fit(a.pattern0, NT * d.H * d.T);
   fit(a.v0, NT * HE);
   fit(a.z0, NT * HE);
-  fit(a.kv1, NT * KV);
+  const Layer1Shape s1(d, P, pos);
+  const size_t NG = NP * d.H, X = s1.X;
   fit(a.zq0, NP * HE);
   fit(a.xq1, NP * d.D);
   fit(a.q1, NP * HE);
   fit(a.z1, NP * HE);
-  fit(a.pattern1, NP * d.H * d.T);
+  fit(a.qt, NG * X);
+  fit(a.y, NG * X);
+  fit(a.pattern1, NG * d.T);
+  fit(a.keys1, size_t(s1.G) * d.T);
   fit(a.resid1, NP * d.D);
   fit(a.logits, NP * d.V);
 
@@ -232,10 +272,6 @@ void two_layer_forward(const ModelConfig& c, const ParamTable& ptab, const S* pa
   with_head_width(d.E, [&]<int kE>() {
     layer0_forward<kE>(d, t, B, tokens, a.pattern0.data(), a.v0.data(), a.z0.data());
   });
-
-  // Layer 1 keys and values at every position: z0 M + tables.
-  mat(a.kv1.data(), NT, KV, KV).noalias() = cmat(a.z0.data(), NT, HE, HE) * cmat(t.m.data(), HE, KV, KV);
-  add_table_rows(d, B, tokens, t.kve.data(), pos ? t.kvp.data() : nullptr, int(KV), a.kv1.data());
 
   // Layer 1 residual and queries at the query rows.
   const S* WE = p(ParamKind::W_E);
@@ -255,10 +291,15 @@ void two_layer_forward(const ModelConfig& c, const ParamTable& ptab, const S* pa
   mat(a.q1.data(), NP, HE, HE).noalias() = cmat(a.xq1.data(), NP, d.D, d.D) * cmat(t.wq1.data(), d.D, HE, HE);
   if (const S* bQ1 = bias(ParamKind::b_Q, 1)) add_bias_rows(a.q1.data(), NP, d.HE, bQ1);
 
-  // Layer 1 attention, output, residual and unembed at the query rows.
-  with_head_width(d.E, [&]<int kE>() {
-    layer1_forward<kE>(d, B, P, rows, a.q1.data(), a.kv1.data(), a.pattern1.data(), a.z1.data());
-  });
+  // Layer 1 attention over x at the query rows: qt_h = wx_K,h q1_h / sqrt(E), then z1_h = y_h wx_V,h.
+  const S scale = S(1) / std::sqrt(S(d.E));
+  for (int h = 0; h < d.H; ++h)
+    mat(a.qt.data() + h * X, NP, X, d.H * X).noalias() =
+        scale * (cmat(a.q1.data() + h * d.E, NP, d.E, HE) * cmat(t.wx.data() + h * d.E, X, d.E, KV).transpose());
+  layer1_forward(s1, B, tokens, rows, a.z0.data(), a.qt.data(), a.keys1.data(), a.pattern1.data(), a.y.data());
+  for (int h = 0; h < d.H; ++h)
+    mat(a.z1.data() + h * d.E, NP, d.E, HE).noalias() =
+        cmat(a.y.data() + h * X, NP, X, d.H * X) * cmat(t.wx.data() + HE + h * d.E, X, d.E, KV);
   auto R = mat(a.resid1.data(), NP, d.D, d.D);
   R = cmat(a.xq1.data(), NP, d.D, d.D);
   R.noalias() += cmat(a.z1.data(), NP, HE, HE) * cmat(p(ParamKind::W_O, 1), HE, d.D, d.D);
@@ -280,10 +321,14 @@ void two_layer_backward(const ModelConfig& c, const ParamTable& ptab, const S* p
   fit(a.dxq1, NP * d.D);
   fit(a.dz1, NP * HE);
   fit(a.dzq0, NP * HE);
-  fit(a.dz0, NT * HE);
   fit(a.dp, size_t(d.T));
-  a.dq1.assign(NP * HE, S(0));
-  a.dkv1.assign(NT * KV, S(0));
+  const Layer1Shape s1(d, P, pos);
+  const size_t NG = NP * d.H, X = s1.X;
+  fit(a.dy, NG * X);
+  fit(a.dqt, NG * X);
+  fit(a.ds1, size_t(s1.G) * d.T);
+  fit(a.dq1, NP * HE);
+  a.dz0.assign(NT * HE, S(0));
   a.dv0.assign(NT * HE, S(0));
 
   // Unembed, layer 1 output projection and residual.
@@ -296,11 +341,22 @@ void two_layer_backward(const ModelConfig& c, const ParamTable& ptab, const S* p
   if (bias) add_colsum(a.dR1.data(), NP, d.D, gr(ParamKind::b_O, 1));
   mat(a.dz1.data(), NP, HE, HE).noalias() = dR * cmat(p(ParamKind::W_O, 1), HE, d.D, d.D).transpose();
 
-  // Layer 1 attention and queries.
-  with_head_width(d.E, [&]<int kE>() {
-    layer1_backward<kE>(d, B, P, a.rows, a.q1.data(), a.kv1.data(), a.pattern1.data(), a.dz1.data(), a.dq1.data(),
-                        a.dkv1.data(), a.dp.data());
-  });
+  // Layer 1 attention over x: y -> wx_V, then the pattern, then qt -> wx_K and q1.
+  const S scale = S(1) / std::sqrt(S(d.E));
+  for (int h = 0; h < d.H; ++h) {
+    auto dZ1 = cmat(a.dz1.data() + h * d.E, NP, d.E, HE);
+    mat(a.dy.data() + h * X, NP, X, d.H * X).noalias() =
+        dZ1 * cmat(t.wx.data() + HE + h * d.E, X, d.E, KV).transpose();
+    mat(g.wx.data() + HE + h * d.E, X, d.E, KV).noalias() += cmat(a.y.data() + h * X, NP, X, d.H * X).transpose() * dZ1;
+  }
+  layer1_backward(s1, B, a.tokens, a.rows, a.z0.data(), a.qt.data(), a.pattern1.data(), a.dy.data(), a.ds1.data(),
+                  a.dqt.data(), a.dz0.data());
+  for (int h = 0; h < d.H; ++h) {
+    auto dQt = cmat(a.dqt.data() + h * X, NP, X, d.H * X);
+    mat(a.dq1.data() + h * d.E, NP, d.E, HE).noalias() = scale * (dQt * cmat(t.wx.data() + h * d.E, X, d.E, KV));
+    mat(g.wx.data() + h * d.E, X, d.E, KV).noalias() +=
+        scale * (dQt.transpose() * cmat(a.q1.data() + h * d.E, NP, d.E, HE));
+  }
   auto dQ = cmat(a.dq1.data(), NP, HE, HE);
   auto dX = mat(a.dxq1.data(), NP, d.D, d.D);
   mat(g.wq1.data(), d.D, HE, HE).noalias() += cmat(a.xq1.data(), NP, d.D, d.D).transpose() * dQ;
@@ -321,12 +377,7 @@ void two_layer_backward(const ModelConfig& c, const ParamTable& ptab, const S* p
   mat(gr(ParamKind::W_O, 0), HE, d.D, d.D).noalias() += cmat(a.zq0.data(), NP, HE, HE).transpose() * dX;
   mat(a.dzq0.data(), NP, HE, HE).noalias() = dX * cmat(p(ParamKind::W_O, 0), HE, d.D, d.D).transpose();
 
-  // Layer 1 keys and values = z0 M + tables.
-  auto dKV = cmat(a.dkv1.data(), NT, KV, KV);
-  auto Z0 = cmat(a.z0.data(), NT, HE, HE);
-  mat(g.m.data(), HE, KV, KV).noalias() += Z0.transpose() * dKV;
-  mat(a.dz0.data(), NT, HE, HE).noalias() = dKV * cmat(t.m.data(), HE, KV, KV).transpose();
-  add_table_rows_backward(d, B, a.tokens, a.dkv1.data(), int(KV), g.kve.data(), pos ? g.kvp.data() : nullptr);
+  // z0 at the query rows also reaches the logits through the residual.
   for (size_t n = 0; n < NP; ++n) {
     const size_t dst = (n / P) * d.T + a.rows[n];
     accumulate(a.dz0.data() + dst * HE, a.dzq0.data() + n * HE, d.HE);

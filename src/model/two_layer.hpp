@@ -11,10 +11,17 @@
 //    pp[h,i,j] (only tt without positional embedding), tables of q.k / sqrt(E)
 //    built once per step. Biases b_Q, b_K, b_V fold into the tables.
 //  - Layer 0's output reaches layer 1's keys and values only through
-//    z0 W_O0 W_K1 and z0 W_O0 W_V1, so k1|v1 [B*T, 2HE] = z0 [B*T, HE] M
-//    [HE, 2HE] + kve[tok] + kvp[t] with M = W_O0 [W_K1|W_V1] and kve, kvp the
-//    embed and position tables of [W_K1|W_V1] (b_O0 and b_K1, b_V1 folded in):
-//    one product per chunk, and no layer-0 attention output at all positions.
+//    z0 W_O0 W_K1 and z0 W_O0 W_V1, so with x_j = [z0_j | onehot(tok_j) |
+//    onehot(j)] (width X = HE + V + T, or HE + V without positions),
+//    k1_j | v1_j = x_j wx, wx [X, 2HE] = [W_O0; W_E; W_pos] [W_K1 | W_V1]
+//    (b_O0 and b_K1, b_V1 folded into its embed or position rows). Layer 1 is
+//    the last, and its queries are few (the loss rows), so instead of keys
+//    and values at every position it contracts each query with wx once:
+//    qt = wx_K,h q1_h / sqrt(E) in R^X, score_j = x_j . qt (a dot with z0_j
+//    plus two table reads), and mixes x before wx_V: z1_h = (sum_j p_j x_j)
+//    wx_V,h. Per example that is about a third of the multiply-adds of
+//    z0 [T, HE] x wx [HE, 2HE], in small kernels over the (query row, head)
+//    pairs, and the products with wx run once per query row.
 //  - Layer 1 (the last) needs queries, attention, results and logits only at
 //    the batch's loss rows; its residual there is embed + pos + z0 W_O0 + b_O0
 //    at those rows.
@@ -41,16 +48,20 @@ struct TwoLayerTables {
   std::vector<S> tt, tp, pt, pp;  // layer 0 scores / sqrt(E): [H,V,V], [H,V,T], [H,T,V], [H,T,T]
   std::vector<S> wq1;             // layer 1 W_Q as one matrix [D,HE]
   std::vector<S> wkv1;            // layer 1 [W_K | W_V] as one matrix [D,2HE]
-  std::vector<S> m;               // W_O0 wkv1 [HE,2HE]
-  std::vector<S> kve, kvp;        // W_E wkv1 [V,2HE], W_pos wkv1 [T,2HE]; b_O0 wkv1 + [b_K|b_V] folded in
+  std::vector<S> wx;              // [W_O0; W_E; W_pos] wkv1 [X,2HE]; b_O0 wkv1 + [b_K|b_V] folded into one block
 };
+
+// Width of layer 1's extended key input x_j = [z0_j | onehot(tok_j) | onehot(j)].
+inline int two_layer_x(const ModelConfig& c) {
+  return c.n_heads * c.d_head + c.d_vocab + (c.pos_embed ? c.n_ctx : 0);
+}
 
 // Gradients of the tables, one set per chunk (same shapes as TwoLayerTables).
 template <class S>
 struct TwoLayerGrads {
   std::vector<S> tt, tp, pt, pp;
   std::vector<S> ve, vp;  // layer 0 value tables
-  std::vector<S> wq1, m, kve, kvp;
+  std::vector<S> wq1, wx;
   void resize(const ModelConfig& c);
   void zero();
   void add(const TwoLayerGrads& o);
@@ -64,18 +75,19 @@ struct TwoLayerActs {
   const int32_t* rows = nullptr;    // [B,P]
   std::vector<S> pattern0;          // [B,H,T,T] (entries after the query row unused)
   std::vector<S> v0, z0;            // [B,T,HE]
-  std::vector<S> kv1;               // [B,T,2HE]: k1 then v1 in each row
   std::vector<S> zq0;               // z0 at the query rows [B,P,HE]
   std::vector<S> xq1;               // layer 1 resid_pre at the query rows [B,P,D]
   std::vector<S> q1, z1;            // [B,P,HE]
-  std::vector<S> pattern1;          // [B,H,P,T]
+  std::vector<S> qt, y;             // per (query row, head) [B,P,H,X]: contracted query, mixed x
+  std::vector<S> pattern1;          // [B,P,H,T], zero after the query row
   std::vector<S> resid1;            // [B,P,D]
   std::vector<S> logits, dlogits;   // [B,P,V]
   std::vector<S> dR1, dxq1;         // [B,P,D]
   std::vector<S> dz1, dq1, dzq0;    // [B,P,HE]
-  std::vector<S> dkv1;              // [B,T,2HE]
+  std::vector<S> dqt, dy;           // [B,P,H,X]
   std::vector<S> dz0, dv0;          // [B,T,HE]
   std::vector<S> dp;                // [T]
+  std::vector<S> keys1, ds1;        // per-example scratch [P*H,T]
 };
 
 template <class S>

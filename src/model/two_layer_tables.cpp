@@ -22,19 +22,17 @@ void TwoLayerGrads<S>::resize(const ModelConfig& c) {
   fit(ve, V * HE);
   fit(vp, T * HE);
   fit(wq1, size_t(d.D) * HE);
-  fit(m, HE * 2 * HE);
-  fit(kve, V * 2 * HE);
-  fit(kvp, T * 2 * HE);
+  fit(wx, size_t(two_layer_x(c)) * 2 * HE);
 }
 template <class S>
 void TwoLayerGrads<S>::zero() {
-  for (auto* v : {&tt, &tp, &pt, &pp, &ve, &vp, &wq1, &m, &kve, &kvp}) std::fill(v->begin(), v->end(), S(0));
+  for (auto* v : {&tt, &tp, &pt, &pp, &ve, &vp, &wq1, &wx}) std::fill(v->begin(), v->end(), S(0));
 }
 template <class S>
 void TwoLayerGrads<S>::add(const TwoLayerGrads& o) {
-  std::vector<S>* mine[] = {&tt, &tp, &pt, &pp, &ve, &vp, &wq1, &m, &kve, &kvp};
-  const std::vector<S>* theirs[] = {&o.tt, &o.tp, &o.pt, &o.pp, &o.ve, &o.vp, &o.wq1, &o.m, &o.kve, &o.kvp};
-  for (int i = 0; i < 10; ++i) accumulate(mine[i]->data(), theirs[i]->data(), int(mine[i]->size()));
+  std::vector<S>* mine[] = {&tt, &tp, &pt, &pp, &ve, &vp, &wq1, &wx};
+  const std::vector<S>* theirs[] = {&o.tt, &o.tp, &o.pt, &o.pp, &o.ve, &o.vp, &o.wq1, &o.wx};
+  for (int i = 0; i < 8; ++i) accumulate(mine[i]->data(), theirs[i]->data(), int(mine[i]->size()));
 }
 
 namespace {
@@ -90,18 +88,19 @@ void build_two_layer_tables(const ModelConfig& c, const ParamTable& ptab, const 
   heads_to_matrix(d, p(ParamKind::W_K, 1), t.wkv1.data(), KV, 0);
   heads_to_matrix(d, p(ParamKind::W_V, 1), t.wkv1.data(), KV, HE);
   auto WKV = cmat(t.wkv1.data(), d.D, KV, KV);
-  fit(t.m, size_t(HE) * KV);
-  mat(t.m.data(), HE, KV, KV).noalias() = cmat(p(ParamKind::W_O, 0), HE, d.D, d.D) * WKV;
-  fit(t.kve, size_t(V) * KV);
-  fit(t.kvp, pos ? size_t(T) * KV : 0);
-  mat(t.kve.data(), V, KV, KV).noalias() = cmat(p(ParamKind::W_E), V, d.D, d.D) * WKV;
-  if (pos) mat(t.kvp.data(), T, KV, KV).noalias() = cmat(p(ParamKind::W_pos), T, d.D, d.D) * WKV;
+  fit(t.wx, size_t(two_layer_x(c)) * KV);
+  S* m = t.wx.data();                  // rows [0, HE): W_O0 wkv1
+  S* kve = m + size_t(HE) * KV;        // rows [HE, HE + V): W_E wkv1
+  S* kvp = kve + size_t(V) * KV;       // rows [HE + V, X): W_pos wkv1
+  mat(m, HE, KV, KV).noalias() = cmat(p(ParamKind::W_O, 0), HE, d.D, d.D) * WKV;
+  mat(kve, V, KV, KV).noalias() = cmat(p(ParamKind::W_E), V, d.D, d.D) * WKV;
+  if (pos) mat(kvp, T, KV, KV).noalias() = cmat(p(ParamKind::W_pos), T, d.D, d.D) * WKV;
   if (c.biases) {  // b_O0 reaches every position's k1, v1 through wkv1, beside b_K1, b_V1
     std::vector<S> c1(size_t(KV), S(0));
     mat(c1.data(), 1, KV, KV).noalias() = cmat(p(ParamKind::b_O, 0), 1, d.D, d.D) * WKV;
     accumulate(c1.data(), p(ParamKind::b_K, 1), HE);
     accumulate(c1.data() + HE, p(ParamKind::b_V, 1), HE);
-    add_bias_rows((pos ? t.kvp : t.kve).data(), pos ? T : V, KV, c1.data());
+    add_bias_rows(pos ? kvp : kve, pos ? T : V, KV, c1.data());
   }
 }
 
@@ -148,26 +147,29 @@ void finish_two_layer_grads(const ModelConfig& c, const ParamTable& ptab, const 
   }
   finish_table_grads(c, ptab, params, tg, grad);  // W_E, W_pos, layer 0 W_Q, W_K, W_V
 
-  // Layer 1 key/value tables and M = W_O0 wkv1 -> W_E, W_pos, W_O0, b_O0, and wkv1.
+  // Layer 1 key/value tables and M = W_O0 wkv1 (the blocks of wx) -> W_E, W_pos, W_O0, b_O0, and wkv1.
+  const S* gm = g.wx.data();
+  const S* gkve = gm + size_t(HE) * KV;
+  const S* gkvp = gkve + size_t(V) * KV;
   auto WKV = cmat(t.wkv1.data(), d.D, KV, KV);
   std::vector<S> gwkv(size_t(d.D) * KV, S(0));
   auto gWKV = mat(gwkv.data(), d.D, KV, KV);
-  gWKV.noalias() += cmat(p(ParamKind::W_E), V, d.D, d.D).transpose() * cmat(g.kve.data(), V, KV, KV);
-  mat(gr(ParamKind::W_E), V, d.D, d.D).noalias() += cmat(g.kve.data(), V, KV, KV) * WKV.transpose();
+  gWKV.noalias() += cmat(p(ParamKind::W_E), V, d.D, d.D).transpose() * cmat(gkve, V, KV, KV);
+  mat(gr(ParamKind::W_E), V, d.D, d.D).noalias() += cmat(gkve, V, KV, KV) * WKV.transpose();
   if (pos) {
-    gWKV.noalias() += cmat(p(ParamKind::W_pos), T, d.D, d.D).transpose() * cmat(g.kvp.data(), T, KV, KV);
-    mat(gr(ParamKind::W_pos), T, d.D, d.D).noalias() += cmat(g.kvp.data(), T, KV, KV) * WKV.transpose();
+    gWKV.noalias() += cmat(p(ParamKind::W_pos), T, d.D, d.D).transpose() * cmat(gkvp, T, KV, KV);
+    mat(gr(ParamKind::W_pos), T, d.D, d.D).noalias() += cmat(gkvp, T, KV, KV) * WKV.transpose();
   }
   if (c.biases) {
     std::vector<S> gc(size_t(KV), S(0));
-    add_colsum((pos ? g.kvp : g.kve).data(), pos ? T : V, KV, gc.data());
+    add_colsum(pos ? gkvp : gkve, pos ? T : V, KV, gc.data());
     accumulate(gr(ParamKind::b_K, 1), gc.data(), HE);
     accumulate(gr(ParamKind::b_V, 1), gc.data() + HE, HE);
     auto GC = cmat(gc.data(), 1, KV, KV);
     mat(gr(ParamKind::b_O, 0), 1, d.D, d.D).noalias() += GC * WKV.transpose();
     gWKV.noalias() += cmat(p(ParamKind::b_O, 0), 1, d.D, d.D).transpose() * GC;
   }
-  auto GM = cmat(g.m.data(), HE, KV, KV);
+  auto GM = cmat(gm, HE, KV, KV);
   mat(gr(ParamKind::W_O, 0), HE, d.D, d.D).noalias() += GM * WKV.transpose();
   gWKV.noalias() += cmat(p(ParamKind::W_O, 0), HE, d.D, d.D).transpose() * GM;
 
