@@ -70,12 +70,22 @@ double Model<S>::loss_and_grad(const Batch& batch, std::vector<S>& grad, int thr
     backward(cfg_, table_, params_.data(), a, chunk_grad_[c].data(), &chunk_tg_[c]);
   }
 
-  // Reduce in chunk order (fixed, whatever the thread count).
+  // Reduce in chunk order (fixed, whatever the thread count): each element is
+  // 0 + chunk 0 + chunk 1 + ...; the threads take disjoint element ranges.
   grad.assign(table_.total(), S(0));
+  constexpr size_t kRange = 4096;
+  const int n_ranges = int((grad.size() + kRange - 1) / kRange);
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int r = 0; r < n_ranges; ++r) {
+    const size_t i0 = size_t(r) * kRange, n = std::min(kRange, grad.size() - i0);
+    S* __restrict out = grad.data() + i0;
+    for (int c = 0; c < n_chunks; ++c) {
+      const S* __restrict g = chunk_grad_[c].data() + i0;
+      for (size_t i = 0; i < n; ++i) out[i] += g[i];
+    }
+  }
   double loss = 0;
   for (int c = 0; c < n_chunks; ++c) {
-    const S* g = chunk_grad_[c].data();
-    for (size_t i = 0; i < grad.size(); ++i) grad[i] += g[i];
     loss += chunk_loss_[c];
     if (c == 0) continue;
     if (fold) chunk_tlg_[0].add(chunk_tlg_[c]);
