@@ -131,30 +131,100 @@ void layer0_forward(const Dims& d, const TwoLayerTables<S>& t, int B, const int3
   }
 }
 
+// dst[idx[j]] += src[j] for j in [0, n), in order of j.
+template <class S>
+inline void scatter_add(S* dst, const int32_t* idx, const S* __restrict src, int n) {
+  for (int j = 0; j < n; ++j) dst[idx[j]] += src[j];
+}
+
+// dv_j += sum_{i >= j} p[i,j] dz_i (i in increasing order) for each key j < T:
+// one head's dV = P^T dZ. For a common head width the sum for a key runs in
+// registers, in the widest SIMD packets that divide E.
+template <int kE, class S>
+inline void layer0_dv(int T, int E_, size_t stride, const S* __restrict pat, const S* __restrict dz,
+                      S* __restrict dv) {
+  if constexpr (kE > 0) {
+    namespace ei = Eigen::internal;
+    using PE = typename ei::find_best_packet<S, kE>::type;
+    constexpr int WE = int(sizeof(PE) / sizeof(S)), NE = kE / WE;
+    static_assert(NE * WE == kE);
+    for (int j = 0; j < T; ++j) {
+      PE acc[NE];
+      for (int k = 0; k < NE; ++k) acc[k] = ei::pset1<PE>(S(0));
+      for (int i = j; i < T; ++i) {
+        const PE pij = ei::pset1<PE>(pat[size_t(i) * T + j]);
+        const S* __restrict dzi = dz + size_t(i) * stride;
+        for (int k = 0; k < NE; ++k) acc[k] = ei::pmadd(pij, ei::ploadu<PE>(dzi + k * WE), acc[k]);
+      }
+      S* __restrict dvj = dv + size_t(j) * stride;
+      for (int k = 0; k < NE; ++k) ei::pstoreu(dvj + k * WE, ei::padd(ei::ploadu<PE>(dvj + k * WE), acc[k]));
+    }
+  } else {
+    for (int i = 0; i < T; ++i)
+      for (int j = 0; j <= i; ++j) {
+        const S pij = pat[size_t(i) * T + j];
+        S* __restrict dvj = dv + size_t(j) * stride;
+        const S* __restrict dzi = dz + size_t(i) * stride;
+        for (int e = 0; e < E_; ++e) dvj[e] += pij * dzi[e];
+      }
+  }
+}
+
 // From dz0 [B,T,HE]: dv0 [B,T,HE] (zeroed by the caller) and the score-table gradients.
+// Per (example, head): the values are transposed once into packet-wide key
+// blocks, vt[block][e][lane] (keys past T zero), so that the dz.v dots run across
+// the keys a packet at a time (each lane summed over e in order, as before)
+// rather than as one horizontal sum per key; the softmax backward gives the row
+// of ds, zero past the query row; then the tables indexed by key position (tp,
+// pp) take whole rows as dense adds (adding zeros past the query row) and tt and
+// pt, indexed by key token, scatter. Every sum keeps its order.
 template <int kE, class S>
 void layer0_backward(const Dims& d, int B, const int32_t* tokens, const S* pattern, const S* v0, const S* dz0,
                      S* dv0, S* ds, TwoLayerGrads<S>& g) {
+  namespace ei = Eigen::internal;
+  using Packet = typename ei::packet_traits<S>::type;
+  constexpr int W = ei::packet_traits<S>::size;
+  (void)ds;  // a row of T does not hold a padded row: ours is below
   const bool pos = !g.pp.empty();
+  const int E = kE > 0 ? kE : d.E, T = d.T, Tp = (T + W - 1) / W * W;
+  std::vector<S> buf(size_t(E) * Tp + Tp, S(0));
+  S* __restrict vt = buf.data();
+  S* __restrict dsr = vt + size_t(E) * Tp;
   for (int b = 0; b < B; ++b) {
-    const int32_t* tok = tokens + size_t(b) * d.T;
-    for (int h = 0; h < d.H; ++h)
-      for (int i = 0; i < d.T; ++i) {
-        const size_t off = size_t(b) * d.T * d.HE + h * d.E;
-        mix_softmax_backward_row<kE>(pattern + ((size_t(b) * d.H + h) * d.T + i) * d.T, i + 1, v0 + off, dv0 + off,
-                                 size_t(d.HE), d.E, dz0 + off + size_t(i) * d.HE, ds);
-        S* tt = g.tt.data() + (size_t(h) * d.V + tok[i]) * d.V;
-        for (int j = 0; j <= i; ++j) tt[tok[j]] += ds[j];
-        if (!pos) continue;
-        S* tp = g.tp.data() + (size_t(h) * d.V + tok[i]) * d.T;
-        S* pt = g.pt.data() + (size_t(h) * d.T + i) * d.V;
-        S* pp = g.pp.data() + (size_t(h) * d.T + i) * d.T;
-        for (int j = 0; j <= i; ++j) {
-          tp[j] += ds[j];
-          pt[tok[j]] += ds[j];
-          pp[j] += ds[j];
-        }
+    const int32_t* tok = tokens + size_t(b) * T;
+    for (int h = 0; h < d.H; ++h) {
+      const size_t off = size_t(b) * T * d.HE + h * d.E;
+      const S* v = v0 + off;
+      const S* dz = dz0 + off;
+      const S* pat = pattern + (size_t(b) * d.H + h) * T * T;
+      for (int j = 0; j < T; ++j) {
+        S* vtj = vt + size_t(j / W) * E * W + j % W;
+        for (int e = 0; e < E; ++e) vtj[size_t(e) * W] = v[size_t(j) * d.HE + e];
       }
+      for (int i = 0; i < T; ++i) {
+        const int n = i + 1;
+        const S* __restrict p = pat + size_t(i) * T;
+        const S* __restrict dzi = dz + size_t(i) * d.HE;
+        // dsr[j] = dz_i . v_j, a packet of keys at a time.
+        for (int j0 = 0; j0 < n; j0 += W) {
+          const S* __restrict vb = vt + size_t(j0) * E;
+          Packet acc = ei::pset1<Packet>(S(0));
+          for (int e = 0; e < E; ++e) acc = ei::pmadd(ei::pset1<Packet>(dzi[e]), ei::ploadu<Packet>(vb + e * W), acc);
+          ei::pstoreu(dsr + j0, acc);
+        }
+        // Softmax backward: ds_j = p_j (dz.v_j - sum_k p_k dz.v_k); 0 past the query row.
+        S dot = 0;
+        for (int j = 0; j < n; ++j) dot += p[j] * dsr[j];
+        for (int j = 0; j < n; ++j) dsr[j] = p[j] * (dsr[j] - dot);
+        std::fill(dsr + n, dsr + Tp, S(0));
+        scatter_add(g.tt.data() + (size_t(h) * d.V + tok[i]) * d.V, tok, dsr, n);
+        if (!pos) continue;
+        scatter_add(g.pt.data() + (size_t(h) * T + i) * d.V, tok, dsr, n);
+        accumulate(g.tp.data() + (size_t(h) * d.V + tok[i]) * T, dsr, T);
+        accumulate(g.pp.data() + (size_t(h) * T + i) * T, dsr, T);
+      }
+      layer0_dv<kE>(T, E, size_t(d.HE), pat, dz, dv0 + off);
+    }
   }
 }
 
