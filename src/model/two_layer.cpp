@@ -86,25 +86,63 @@ inline void mix_softmax_backward_row(const S* p, int n, const S* v, S* dv, size_
 
 // ---- layer 0 attention: scores from the tables, softmax, mix ----
 
+// z_i = sum_{j <= i} p[i,j] v_j for every query i < T: one head's Z = P V from
+// its causal pattern block pat [T,T] (zero past the diagonal). For a common head
+// width four query rows run at once, each summing over j in order in registers
+// (widest SIMD packets that divide E), up to the group's last row: the zeros
+// past a row's diagonal add exactly nothing, so the sums are those of mix_row.
+template <int kE, class S>
+inline void layer0_mix(int T, int E_, size_t stride, const S* __restrict pat, const S* __restrict v,
+                       S* __restrict z) {
+  if constexpr (kE > 0) {
+    namespace ei = Eigen::internal;
+    using PE = typename ei::find_best_packet<S, kE>::type;
+    constexpr int WE = int(sizeof(PE) / sizeof(S)), NE = kE / WE, R = 4;
+    static_assert(NE * WE == kE);
+    int i0 = 0;
+    for (; i0 + R <= T; i0 += R) {
+      PE acc[R][NE];
+      for (int r = 0; r < R; ++r)
+        for (int k = 0; k < NE; ++k) acc[r][k] = ei::pset1<PE>(S(0));
+      for (int j = 0; j < i0 + R; ++j) {
+        const S* __restrict vj = v + size_t(j) * stride;
+        PE vk[NE];
+        for (int k = 0; k < NE; ++k) vk[k] = ei::ploadu<PE>(vj + k * WE);
+        for (int r = 0; r < R; ++r) {
+          const PE p = ei::pset1<PE>(pat[size_t(i0 + r) * T + j]);
+          for (int k = 0; k < NE; ++k) acc[r][k] = ei::pmadd(p, vk[k], acc[r][k]);
+        }
+      }
+      for (int r = 0; r < R; ++r)
+        for (int k = 0; k < NE; ++k) ei::pstoreu(z + size_t(i0 + r) * stride + k * WE, acc[r][k]);
+    }
+    for (; i0 < T; ++i0) mix_row<kE>(pat + size_t(i0) * T, i0 + 1, v, stride, E_, z + size_t(i0) * stride);
+  } else {
+    for (int i = 0; i < T; ++i) mix_row<kE>(pat + size_t(i) * T, i + 1, v, stride, E_, z + size_t(i) * stride);
+  }
+}
+
 // Per (example, head) the causal [T,T] pattern block is built whole: each row's
-// scores less its max, 0 past the query row, then one exp over the block (SIMD,
-// exp_in_place), then each row normalised and zero past the query row.
+// scores less its max, then one exp over the block (SIMD, exp_in_place), then
+// zeros past the diagonal, the rows summed four at a time (each in order; the
+// zeros add nothing) and normalised; then the mix, layer0_mix.
 template <int kE, class S>
 void layer0_forward(const Dims& d, const TwoLayerTables<S>& t, int B, const int32_t* tokens, S* pattern,
                     const S* v0, S* z0) {
   const bool pos = !t.pp.empty();
-  const size_t TT = size_t(d.T) * d.T;
+  const int T = d.T;
+  const size_t TT = size_t(T) * T;
   for (int b = 0; b < B; ++b) {
-    const int32_t* tok = tokens + size_t(b) * d.T;
+    const int32_t* tok = tokens + size_t(b) * T;
     for (int h = 0; h < d.H; ++h) {
       S* blk = pattern + (size_t(b) * d.H + h) * TT;
-      for (int i = 0; i < d.T; ++i) {
-        S* s = blk + size_t(i) * d.T;
-        const S* tt = t.tt.data() + (size_t(h) * d.V + tok[i]) * d.V;
+      for (int i = 0; i < T; ++i) {
+        S* __restrict s = blk + size_t(i) * T;
+        const S* __restrict tt = t.tt.data() + (size_t(h) * d.V + tok[i]) * d.V;
         if (pos) {
-          const S* tp = t.tp.data() + (size_t(h) * d.V + tok[i]) * d.T;
-          const S* pt = t.pt.data() + (size_t(h) * d.T + i) * d.V;
-          const S* pp = t.pp.data() + (size_t(h) * d.T + i) * d.T;
+          const S* __restrict tp = t.tp.data() + (size_t(h) * d.V + tok[i]) * T;
+          const S* __restrict pt = t.pt.data() + (size_t(h) * T + i) * d.V;
+          const S* __restrict pp = t.pp.data() + (size_t(h) * T + i) * T;
           for (int j = 0; j <= i; ++j) s[j] = tt[tok[j]] + tp[j] + pt[tok[j]] + pp[j];
         } else {
           for (int j = 0; j <= i; ++j) s[j] = tt[tok[j]];
@@ -112,22 +150,25 @@ void layer0_forward(const Dims& d, const TwoLayerTables<S>& t, int B, const int3
         S m = -std::numeric_limits<S>::infinity();
         for (int j = 0; j <= i; ++j) m = std::max(m, s[j]);
         for (int j = 0; j <= i; ++j) s[j] -= m;
-        std::fill(s + i + 1, s + d.T, S(0));
+        std::fill(s + i + 1, s + T, S(0));
       }
       exp_in_place(blk, int(TT));
-      for (int i = 0; i < d.T; ++i) {
-        S* p = blk + size_t(i) * d.T;
-        S sum = 0;
-        for (int j = 0; j <= i; ++j) sum += p[j];
-        const S inv = S(1) / sum;
-        for (int j = 0; j <= i; ++j) p[j] *= inv;
-        std::fill(p + i + 1, p + d.T, S(0));
+      for (int i = 0; i < T; ++i) std::fill(blk + size_t(i) * T + i + 1, blk + size_t(i + 1) * T, S(0));
+      constexpr int R = 4;
+      for (int i0 = 0; i0 < T; i0 += R) {
+        const int nr = std::min(R, T - i0), n = i0 + nr;
+        S sum[R] = {};
+        for (int j = 0; j < n; ++j)
+          for (int r = 0; r < nr; ++r) sum[r] += blk[size_t(i0 + r) * T + j];
+        for (int r = 0; r < nr; ++r) {
+          S* __restrict p = blk + size_t(i0 + r) * T;
+          const S inv = S(1) / sum[r];
+          for (int j = 0; j <= i0 + r; ++j) p[j] *= inv;
+        }
       }
+      const size_t off = size_t(b) * T * d.HE + h * d.E;
+      layer0_mix<kE>(T, d.E, size_t(d.HE), blk, v0 + off, z0 + off);
     }
-    for (int i = 0; i < d.T; ++i)
-      for (int h = 0; h < d.H; ++h)
-        mix_row<kE>(pattern + ((size_t(b) * d.H + h) * d.T + i) * d.T, i + 1, v0 + size_t(b) * d.T * d.HE + h * d.E,
-                size_t(d.HE), d.E, z0 + (size_t(b) * d.T + i) * d.HE + h * d.E);
   }
 }
 
