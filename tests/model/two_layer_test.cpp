@@ -17,12 +17,12 @@
 
 namespace hc {
 namespace model_two_layer_test {  // this file's own names (unity builds batch test files)
-ModelConfig config(bool pos, bool biases) {
+ModelConfig config(bool pos, bool biases, int d_head = 5) {
   ModelConfig c;
   c.n_layers = 2;
   c.d_model = 12;
   c.n_heads = 3;
-  c.d_head = 5;  // HE = 15 != D
+  c.d_head = d_head;  // 5: HE = 15 != D, and the kernels' run-time width; 8 and 16: their fixed-width paths
   c.d_vocab = 9;
   c.n_ctx = 8;
   c.pos_embed = pos;
@@ -60,9 +60,11 @@ Model<S> model_with_biases(const ModelConfig& c, uint64_t seed) {
   return m;
 }
 
-class TwoLayerCases : public ::testing::TestWithParam<std::tuple<bool, bool>> {
+class TwoLayerCases : public ::testing::TestWithParam<std::tuple<bool, bool, int>> {
  protected:
-  ModelConfig cfg() const { return config(std::get<0>(GetParam()), std::get<1>(GetParam())); }
+  ModelConfig cfg() const {
+    return config(std::get<0>(GetParam()), std::get<1>(GetParam()), std::get<2>(GetParam()));
+  }
 };
 
 TEST_P(TwoLayerCases, DoublePrecisionLossGradientAndLogitsEqualThePlainPath) {
@@ -121,11 +123,12 @@ TEST_P(TwoLayerCases, FloatTrainingEndsAtThePlainPathsWeights) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(PositionsBiases, TwoLayerCases, ::testing::Combine(::testing::Bool(), ::testing::Bool()));
+INSTANTIATE_TEST_SUITE_P(PositionsBiasesHeadWidths, TwoLayerCases,
+                         ::testing::Combine(::testing::Bool(), ::testing::Bool(), ::testing::Values(5, 8, 16)));
 
 TEST(TwoLayer, GradientIsBitIdenticalAtAnyThreadCount) {
-  for (bool pos : {false, true}) {
-    Model<float> m = model_with_biases<float>(config(pos, true), 9);
+  for (const auto& [pos, E] : {std::pair{false, 5}, std::pair{true, 5}, std::pair{false, 8}, std::pair{true, 16}}) {
+    Model<float> m = model_with_biases<float>(config(pos, true, E), 9);
     const Batch b = batch_with_three_rows(m.config(), 300, 4);
     std::vector<float> g1, g2, g3;
     const double l1 = m.loss_and_grad(b, g1, 1);
@@ -134,8 +137,8 @@ TEST(TwoLayer, GradientIsBitIdenticalAtAnyThreadCount) {
     EXPECT_EQ(l1, l2);
     EXPECT_EQ(l1, l3);
     ASSERT_EQ(g1.size(), g2.size());
-    EXPECT_EQ(0, std::memcmp(g1.data(), g2.data(), g1.size() * sizeof(float))) << "pos " << pos;
-    EXPECT_EQ(0, std::memcmp(g1.data(), g3.data(), g1.size() * sizeof(float))) << "pos " << pos;
+    EXPECT_EQ(0, std::memcmp(g1.data(), g2.data(), g1.size() * sizeof(float))) << "pos " << pos << " E " << E;
+    EXPECT_EQ(0, std::memcmp(g1.data(), g3.data(), g1.size() * sizeof(float))) << "pos " << pos << " E " << E;
   }
 }
 
