@@ -49,7 +49,7 @@ class HookedModel:
     # ---- what it is ----
     @property
     def cfg(self) -> dict:
-        """The model shape: n_layers, d_model, n_heads, d_head, d_vocab, n_ctx, pos_embed, biases, init_std."""
+        """The model shape: n_layers, d_model, n_heads, d_head, d_vocab, n_ctx, pos_embed, biases, init_std (and init, when not "normal")."""
         return self._m.model_config
 
     @property

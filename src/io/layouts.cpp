@@ -201,7 +201,7 @@ LoadedWeights load_native(const st::File& f, const ModelHints& hints) {
       throw Error(f.source + ": metadata says no positional embedding but pos_embed.W_pos is non-zero");
     if (!m.biases && nonzero_bias)
       throw Error(f.source + ": metadata says no biases but some bias tensors are non-zero");
-    cfg.pos_embed = m.pos_embed, cfg.biases = m.biases, cfg.init_std = m.init_std;
+    cfg.pos_embed = m.pos_embed, cfg.biases = m.biases, cfg.init_std = m.init_std, cfg.init = m.init;
   } else {
     cfg.pos_embed = pos_nonzero;
     if (wpos && !pos_nonzero)

@@ -25,6 +25,10 @@ void ModelConfig::validate() const {
   check(n_ctx >= 1 && n_ctx <= 65536, "n_ctx = " + std::to_string(n_ctx) + " must be in [1, 65536]");
   check(std::isfinite(init_std) && init_std <= 100,
         "init_std = " + std::to_string(init_std) + " must be at most 100 (<= 0: the default 0.8/sqrt(D))");
+  check(init == "normal" || init == "puzzle", "init = '" + init + "' must be normal or puzzle");
+  check(init == "normal" || !(init_std > 0),
+        "init_std = " + std::to_string(init_std) + " (--init-std) sets the scale of the normal init only; init '" + init +
+            "' (--init) has its own fixed scales: give one of the two");
   double params = double(d_vocab) * d_model * 2 + double(n_ctx) * d_model +
                   double(n_layers) * 4.0 * n_heads * d_model * d_head;
   check(params <= 2e9, "the model would have about " + std::to_string(int64_t(params)) +
@@ -39,9 +43,13 @@ void ModelConfig::validate() const {
 }
 
 nlohmann::json to_json(const ModelConfig& c) {
-  return {{"n_layers", c.n_layers}, {"d_model", c.d_model},     {"n_heads", c.n_heads},
-          {"d_head", c.d_head},     {"d_vocab", c.d_vocab},     {"n_ctx", c.n_ctx},
-          {"pos_embed", c.pos_embed}, {"biases", c.biases},     {"init_std", c.init_std}};
+  nlohmann::json j = {{"n_layers", c.n_layers}, {"d_model", c.d_model},     {"n_heads", c.n_heads},
+                      {"d_head", c.d_head},     {"d_vocab", c.d_vocab},     {"n_ctx", c.n_ctx},
+                      {"pos_embed", c.pos_embed}, {"biases", c.biases},     {"init_std", c.init_std}};
+  // Written only when it is not the default, so configs of normal-init runs
+  // stay byte for byte what they were before the field existed.
+  if (c.init != "normal") j["init"] = c.init;
+  return j;
 }
 
 ModelConfig model_config_from_json(const nlohmann::json& j, const std::string& source) {
@@ -60,7 +68,8 @@ ModelConfig model_config_from_json(const nlohmann::json& j, const std::string& s
     else if (k == "pos_embed") c.pos_embed = jf::boolean(*it, what);
     else if (k == "biases") c.biases = jf::boolean(*it, what);
     else if (k == "init_std") c.init_std = jf::number(*it, what);
-    else throw Error(source + ": unknown model field '" + k + "' (known: n_layers, d_model, n_heads, d_head, d_vocab, n_ctx, pos_embed, biases, init_std)");
+    else if (k == "init") c.init = jf::string(*it, what);
+    else throw Error(source + ": unknown model field '" + k + "' (known: n_layers, d_model, n_heads, d_head, d_vocab, n_ctx, pos_embed, biases, init_std, init)");
   }
   try {
     c.validate();

@@ -20,6 +20,11 @@ struct ModelConfig {
   // Standard deviation of the normal initialisation of every weight matrix;
   // <= 0 means TransformerLens's default 0.8 / sqrt(D). Biases start at 0.
   double init_std = -1.0;
+  // "normal": every weight ~ N(0, effective_init_std()). "puzzle": the puzzle
+  // series' model.py: W_E, W_pos, W_U ~ N(0, 0.02) and W_Q, W_K, W_V, W_O as
+  // PyTorch's nn.Linear, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in D for
+  // Q, K, V and H*E for O (init_std must then be left unset).
+  std::string init = "normal";
 
   double effective_init_std() const;
   // Throws hc::Error naming the bad field and its allowed range.

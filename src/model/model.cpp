@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/rng.hpp"
 #include "model/ops.hpp"
@@ -16,10 +17,24 @@ template <class S>
 void Model<S>::init(uint64_t seed) {
   Rng rng(seed, 0x1A17);
   const double std = cfg_.effective_init_std();
+  const bool puzzle = cfg_.init == "puzzle";
   for (const auto& e : table_.entries()) {
     const bool is_bias = e.kind == ParamKind::b_Q || e.kind == ParamKind::b_K || e.kind == ParamKind::b_V ||
                          e.kind == ParamKind::b_O || e.kind == ParamKind::b_U;
-    for (size_t i = 0; i < e.size; ++i) params_[e.offset + i] = is_bias ? S(0) : S(rng.normal() * std);
+    const bool linear = e.kind == ParamKind::W_Q || e.kind == ParamKind::W_K || e.kind == ParamKind::W_V ||
+                        e.kind == ParamKind::W_O;
+    if (is_bias) {
+      for (size_t i = 0; i < e.size; ++i) params_[e.offset + i] = S(0);
+    } else if (puzzle && linear) {
+      // nn.Linear's default: U(-b, b), b = 1/sqrt(fan_in); W_O reads the H*E
+      // concatenated head outputs, Q, K and V read the D-wide residual.
+      const double fan_in = e.kind == ParamKind::W_O ? double(cfg_.n_heads) * cfg_.d_head : double(cfg_.d_model);
+      const double b = 1.0 / std::sqrt(fan_in);
+      for (size_t i = 0; i < e.size; ++i) params_[e.offset + i] = S((2.0 * rng.uniform() - 1.0) * b);
+    } else {
+      const double s = puzzle ? 0.02 : std;  // the puzzle's embeddings and unembedding: N(0, 0.02)
+      for (size_t i = 0; i < e.size; ++i) params_[e.offset + i] = S(rng.normal() * s);
+    }
   }
 }
 

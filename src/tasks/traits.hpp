@@ -38,6 +38,7 @@ struct Recipe {
   int n_layers = 1;
   int d_model = 64, n_heads = 4, d_head = 16;
   bool pos_embed = true, biases = false;
+  std::string init = "normal";  // ModelConfig::init
   int64_t steps = 20000;
   int batch = 512;
   double lr = 1e-3, weight_decay = 0.01;

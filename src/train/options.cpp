@@ -93,6 +93,11 @@ std::vector<TrainOption> build_table() {
   init_std.min_open = true;
   t.push_back(general(init_std, [](const TrainConfig& c) { return J(c.model.init_std); },
                       [](TrainConfig& c, const J& v) { c.model.init_std = v.get<double>(); }));
+  OptionSpec init = spec("init", OptionType::String, 0, 0,
+                         "Initial weights: normal (N(0, --init-std)) or puzzle (the puzzle series' model.py)");
+  init.choices = {"normal", "puzzle"};
+  t.push_back(general(init, [](const TrainConfig& c) { return J(c.model.init); },
+                      [](TrainConfig& c, const J& v) { c.model.init = v.get<std::string>(); }));
   t.push_back(general(spec("steps", OptionType::Int, 1, kMaxSteps, "Training steps"),
                       [](const TrainConfig& c) { return J(c.steps); },
                       [](TrainConfig& c, const J& v) { c.steps = v.get<int64_t>(); }));

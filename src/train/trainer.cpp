@@ -91,6 +91,7 @@ TrainConfig default_train_config(const std::string& task_name) {
   c.model.d_head = r.d_head;
   c.model.pos_embed = r.pos_embed;
   c.model.biases = r.biases;
+  c.model.init = r.init;
   c.steps = r.steps;
   c.batch = r.batch;
   c.opt.lr = r.lr;
