@@ -1,6 +1,7 @@
 #include "model/config.hpp"
 
 #include <cmath>
+#include <cstdio>
 
 #include "core/error.hpp"
 #include "core/json_fields.hpp"
@@ -10,6 +11,14 @@ namespace hc {
 double ModelConfig::effective_init_std() const {
   return init_std > 0 ? init_std : 0.8 / std::sqrt(double(d_model));
 }
+
+namespace {
+std::string shortest(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%g", v);
+  return b;
+}
+}  // namespace
 
 void ModelConfig::validate() const {
   auto check = [](bool ok, const std::string& what) {
@@ -27,7 +36,7 @@ void ModelConfig::validate() const {
         "init_std = " + std::to_string(init_std) + " must be at most 100 (<= 0: the default 0.8/sqrt(D))");
   check(init == "normal" || init == "puzzle", "init = '" + init + "' must be normal or puzzle");
   check(init == "normal" || !(init_std > 0),
-        "init_std = " + std::to_string(init_std) + " (--init-std) sets the scale of the normal init only; init '" + init +
+        "init_std = " + shortest(init_std) + " (--init-std) sets the scale of the normal init only; init '" + init +
             "' (--init) has its own fixed scales: give one of the two");
   double params = double(d_vocab) * d_model * 2 + double(n_ctx) * d_model +
                   double(n_layers) * 4.0 * n_heads * d_model * d_head;
