@@ -86,7 +86,6 @@ struct TwoLayerActs {
   std::vector<S> dz1, dq1, dzq0;    // [B,P,HE]
   std::vector<S> dqt, dy;           // [B,P,H,X]
   std::vector<S> dz0, dv0;          // [B,T,HE]
-  std::vector<S> dp;                // [T]
   std::vector<S> keys1, ds1;        // per-example scratch [P*H,T]
 };
 
